@@ -1,0 +1,35 @@
+"""One error family for everything a user can get wrong.
+
+The CLI catches :class:`DosewiseError` and prints its message as a single line
+on stderr with exit code 2, so every message must name the file (when there is
+one) and the problem, and must make sense without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DosewiseError(Exception):
+    """Base class of every error caused by user input (files, parameters)."""
+
+    def __init__(self, problem: str, path: str | Path | None = None) -> None:
+        self.problem = problem
+        self.path = Path(path) if path is not None else None
+        super().__init__(f"{self.path}: {problem}" if self.path is not None else problem)
+
+
+class InputFileError(DosewiseError):
+    """A file is missing, unreadable, truncated or in a format we do not know."""
+
+
+class InvalidImageError(DosewiseError):
+    """An image was read but cannot be used: empty, 1 pixel, NaN/inf, wrong dimensions."""
+
+
+class InvalidParameterError(DosewiseError):
+    """A numeric or named parameter is out of range (dose <= 0, unknown preset, ...)."""
+
+
+class OutputFileError(DosewiseError):
+    """An output cannot be written, or writing it would overwrite an input."""

@@ -1,0 +1,31 @@
+"""Unit conversions, in one place.
+
+Doses are given either per area (e-/Å², what a microscopist sets) or per pixel
+(e-/px, what the noise model needs); they are related by the pixel area.
+"""
+
+from __future__ import annotations
+
+from dosewise.errors import InvalidParameterError
+
+
+def dose_e_per_px(dose_e_per_A2: float, pixel_size_A: float) -> float:
+    """Electrons per pixel for a dose per area on pixels of ``pixel_size_A`` Å."""
+    if dose_e_per_A2 <= 0:
+        raise InvalidParameterError(f"dose must be > 0 e-/Å², got {dose_e_per_A2}")
+    if pixel_size_A <= 0:
+        raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}")
+    return float(dose_e_per_A2) * float(pixel_size_A) ** 2
+
+
+def dose_e_per_A2(dose_e_per_px: float, pixel_size_A: float) -> float:
+    """Electrons per Å² for a dose per pixel on pixels of ``pixel_size_A`` Å."""
+    if dose_e_per_px <= 0:
+        raise InvalidParameterError(f"dose must be > 0 e-/px, got {dose_e_per_px}")
+    if pixel_size_A <= 0:
+        raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}")
+    return float(dose_e_per_px) / float(pixel_size_A) ** 2
+
+
+def nm_to_A(value_nm: float) -> float:
+    return float(value_nm) * 10.0

@@ -1,0 +1,18 @@
+"""Shared fixtures: the real-micrograph corpus lives beside the checkout in ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """``../shared/data/real``; tests that need it skip cleanly when it is absent."""
+    if not REAL_DATA_DIR.is_dir():
+        pytest.skip(f"real micrograph corpus not found at {REAL_DATA_DIR}")
+    return REAL_DATA_DIR
