@@ -1,0 +1,5 @@
+"""The ``dosewise`` console command (typer)."""
+
+from dosewise.cli.main import app
+
+__all__ = ["app"]

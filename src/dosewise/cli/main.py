@@ -1,0 +1,274 @@
+"""The ``dosewise`` command line: image commands, the simulator group and the demo.
+
+Every command turns a :class:`~dosewise.errors.DosewiseError` into one line on
+stderr and exit code 2; every command that reports numbers takes ``--json`` and
+then prints exactly one JSON object on stdout (progress goes to stderr).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dosewise import __version__
+from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.simulate import simulate_app
+from dosewise.errors import InvalidImageError, InvalidParameterError
+
+app = typer.Typer(
+    help="dosewise: see more with fewer electrons. Low-dose EM image simulation, restoration and analysis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(simulate_app, name="simulate")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"dosewise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """dosewise: see more with fewer electrons."""
+
+
+# --------------------------------------------------------------------------- info
+@app.command()
+@user_errors_exit_2
+def info(
+    path: Annotated[Path, typer.Argument(help="Image file (TIFF, PNG, NPY, MRC, DM3/DM4, EMD, SER, HSPY/HDF5).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Shape, dtype, pixel size, value range and format of an image file."""
+    from dosewise.io import read_image
+
+    image = read_image(path)
+    data = image.data
+    summary = {
+        "file": str(path),
+        "format": image.format,
+        "shape": list(image.shape),
+        "n_frames": image.n_frames,
+        "dtype": image.original_dtype,
+        "pixel_size_A": image.pixel_size_A,
+        "min": float(data.min()),
+        "max": float(data.max()),
+        "mean": float(data.mean()),
+        "std": float(data.std()),
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    table = Table(show_header=False, title=str(path))
+    for key, value in summary.items():
+        if key == "pixel_size_A" and value is None:
+            value = "not calibrated"
+        elif isinstance(value, float):
+            value = f"{value:.6g}"
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+# --------------------------------------------------------------------------- noise
+class DoseUnit(str, Enum):
+    per_A2 = "e/A2"
+    per_px = "e/px"
+
+
+@app.command()
+@user_errors_exit_2
+def noise(
+    input_path: Annotated[Path, typer.Argument(metavar="IN", help="Clean image (its mean is taken as intensity 1).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file (.tif, .npy, .png).")],
+    dose: Annotated[float, typer.Option(help="Frame dose, in the unit of --dose-unit.")],
+    dose_unit: Annotated[DoseUnit, typer.Option(help="Unit of --dose.")] = DoseUnit.per_A2,
+    pixel_size: Annotated[
+        float | None, typer.Option("--pixel-size", help="Pixel size in Å/px (overrides the file's).")
+    ] = None,
+    mtf: Annotated[
+        str | None, typer.Option(help="Detector MTF: a preset mtf1..mtf5 (drawn with --seed) or c0,c3,C.")
+    ] = None,
+    readout: Annotated[
+        float | None, typer.Option(help="Readout noise N0 in e-/px (default: the preset's draw, else 0).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add detector noise (seed 003 eq. 3): MTF[Poisson(dose · I)] + Poisson(N0)."""
+    from dosewise.io import read_image, write_image
+    from dosewise.physics import MTFParams, detector_image, parse_mtf
+    from dosewise.units import dose_e_per_px
+
+    image = read_image(input_path)
+    pixel_size_A = pixel_size if pixel_size is not None else image.pixel_size_A
+    if dose_unit is DoseUnit.per_A2:
+        if pixel_size_A is None:
+            raise InvalidParameterError(
+                "file has no pixel size: give --pixel-size in Å/px or use --dose-unit e/px", input_path
+            )
+        dose_px = dose_e_per_px(dose, pixel_size_A)
+    else:
+        if dose <= 0:
+            raise InvalidParameterError(f"dose must be > 0 e-/px, got {dose}")
+        dose_px = float(dose)
+    rng = np.random.default_rng(seed)
+    mtf_params: MTFParams | None = None
+    n0 = 0.0
+    if mtf is not None:
+        parsed = parse_mtf(mtf)
+        if isinstance(parsed, MTFParams):
+            mtf_params = parsed
+        else:
+            mtf_params, n0 = parsed.sample(rng)
+    if readout is not None:
+        if readout < 0:
+            raise InvalidParameterError(f"readout N0 must be >= 0 e-/px, got {readout}")
+        n0 = float(readout)
+
+    frames = image.data if image.data.ndim == 3 else image.data[None]
+    noisy = np.empty_like(frames, dtype=np.float32)
+    for index, frame in enumerate(frames):
+        mean = float(frame.mean())
+        if mean <= 0:
+            raise InvalidImageError("mean intensity must be > 0 to set a dose", input_path)
+        noisy[index] = detector_image(frame / mean, dose_px, mtf=mtf_params, n0_e_per_px=n0, seed=rng)
+    result = noisy if image.data.ndim == 3 else noisy[0]
+    written = write_image(output, result, inputs=[input_path], pixel_size_A=pixel_size_A)
+    report = {
+        "input": str(input_path),
+        "output": str(written),
+        "dose_e_per_px": dose_px,
+        "dose_e_per_A2": dose_px / pixel_size_A**2 if pixel_size_A else None,
+        "mtf": mtf_params.model_dump() if mtf_params is not None else None,
+        "n0_e_per_px": n0,
+        "seed": seed,
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(f"wrote {written} (dose {dose_px:.4g} e-/px, N0 {n0:.4g} e-/px)")
+
+
+# --------------------------------------------------------------------------- fit-mtf
+@app.command("fit-mtf")
+@user_errors_exit_2
+def fit_mtf_command(
+    input_path: Annotated[Path, typer.Argument(metavar="IN", help="Image (or stack) with a vacuum region.")],
+    region: Annotated[
+        tuple[int, int, int, int],
+        typer.Option(help="Vacuum region x0 y0 x1 y1 in pixels (x = column, end exclusive)."),
+    ],
+    plot: Annotated[
+        Path | None, typer.Option(help="PNG of spectrum + fit (default: <IN stem>_mtf_fit.png here).")
+    ] = None,
+    frame: Annotated[int, typer.Option(help="Frame of a stack to plot (all frames are fitted).")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fit the detector MTF (seed 003 eq. A.1 -> eq. 1) to a vacuum region's noise spectrum."""
+    from dosewise.io import read_image, write_figure
+    from dosewise.physics import fit_mtf
+    from dosewise.report.figures import mtf_fit_figure
+
+    image = read_image(input_path)
+    x0, y0, x1, y1 = region
+    height, width = image.data.shape[-2:]
+    if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
+        raise InvalidParameterError(
+            f"region {x0} {y0} {x1} {y1} is not inside the {width}x{height} image (need x0<x1<=W, y0<y1<=H)",
+            input_path,
+        )
+    frames = image.data if image.data.ndim == 3 else image.data[None]
+    if not 0 <= frame < len(frames):
+        raise InvalidParameterError(f"frame {frame} out of range 0..{len(frames) - 1}", input_path)
+    fits = [fit_mtf(f[y0:y1, x0:x1]) for f in frames]
+    plot_path = plot if plot is not None else Path(f"{input_path.stem}_mtf_fit.png")
+    figure = mtf_fit_figure(fits[frame], title=f"{input_path.name}, frame {frame}, region {x0} {y0} {x1} {y1}")
+    write_figure(plot_path, figure, inputs=[input_path])
+    rows = [
+        {"frame": i, "c0": f.c0, "c3": f.c3, "C": f.C, "c1": f.c1, "c2": f.c2, "r2": f.r2}
+        for i, f in enumerate(fits)
+    ]
+    if as_json:
+        emit_json({"input": str(input_path), "region": [x0, y0, x1, y1], "plot": str(plot_path), "fits": rows})
+        return
+    table = Table(title=f"MTF fit (eq. 1) of {input_path.name}, region {x0} {y0} {x1} {y1}")
+    for column in ("frame", "c0", "c3", "C", "R²"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(str(row["frame"]), f"{row['c0']:.4f}", f"{row['c3']:.3f}", f"{row['C']:.4f}", f"{row['r2']:.4f}")
+    Console().print(table)
+    console.print(f"wrote {plot_path}")
+
+
+# --------------------------------------------------------------------------- subsample
+@app.command()
+@user_errors_exit_2
+def subsample(
+    input_path: Annotated[Path, typer.Argument(metavar="IN", help="Full STEM image.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file (.tif, .npy, .png).")],
+    coverage: Annotated[str, typer.Option(help="Probe coverage 1/s², e.g. 1/25.")],
+    offset: Annotated[tuple[int, int], typer.Option(help="Grid offset (row, column) of the first probe.")] = (0, 0),
+    samples_only: Annotated[
+        bool, typer.Option("--samples-only", help="Write only the small image of kept probe positions.")
+    ] = False,
+    mask_out: Annotated[Path | None, typer.Option(help="Also write the sampling mask here.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Partial STEM scan (seed 004): keep every s-th probe position, fill the rest by nearest neighbour."""
+    from dosewise.io import read_image, write_image
+    from dosewise.physics import parse_coverage, partial_scan
+
+    image = read_image(input_path)
+    if image.data.ndim != 2:
+        raise InvalidImageError(f"expected one 2-D image, got shape {image.shape}", input_path)
+    step = parse_coverage(coverage)
+    if any(o < 0 or o >= step for o in offset):
+        raise InvalidParameterError(f"offset {offset} must lie in 0..{step - 1} for coverage 1/{step * step}")
+    scan = partial_scan(image.data, step, offset=offset)
+    written = write_image(output, scan.samples if samples_only else scan.filled, inputs=[input_path])
+    if mask_out is not None:
+        write_image(mask_out, scan.mask.astype(np.float32), inputs=[input_path])
+    report = {
+        "input": str(input_path),
+        "output": str(written),
+        "mask": str(mask_out) if mask_out else None,
+        "step": step,
+        "coverage": scan.coverage,
+        "offset": list(offset),
+        "probe_positions": int(scan.mask.sum()),
+        "samples_shape": list(scan.samples.shape),
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(
+            f"wrote {written}: {report['probe_positions']} probe positions "
+            f"({scan.samples.shape[0]}x{scan.samples.shape[1]}), coverage 1/{step * step}"
+        )
+
+
+# --------------------------------------------------------------------------- demo
+@app.command()
+@user_errors_exit_2
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder for report.html and its data.")] = Path("demo-output"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Simulate Au/CeO2 HRTEM, a dose series and an MTF fit; write <out>/report.html."""
+    from dosewise.demo import run_demo
+
+    report_path = run_demo(out, seed=seed, console=console)
+    console.print(f"[bold green]report:[/] {report_path}")
