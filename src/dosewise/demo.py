@@ -123,15 +123,16 @@ def _mtf_section(report: HtmlReport, seed: int) -> None:
     doses_e_per_px = np.geomspace(0.02, 20.0, 10)
     flat = np.ones((512, 512), dtype=np.float32)
     fits = [detector_image(flat, dose, mtf=true_mtf, n0_e_per_px=n0, seed=rng) for dose in doses_e_per_px]
-    mtf_fits = [fit_mtf(frame) for frame in fits]
+    mtf_fits = [fit_mtf(frame, floor="readout") for frame in fits]
     readout = fit_readout_n0(np.array([f.C for f in mtf_fits]), doses_e_per_px)
     brightest = mtf_fits[-1]
     effective = MTFParams(c0=true_mtf.c0, c3=true_mtf.c3, C=float(np.sqrt(n0 / (n0 + doses_e_per_px[-1]))))
     report.heading("Detector MTF fitted back from simulated vacuum (seed 003 App. A.3)")
     report.figure(
         "mtf_fit", mtf_fit_figure(brightest, effective, title=f"vacuum, {doses_e_per_px[-1]:.0f} e⁻/px"),
-        "Azimuthally averaged amplitude spectrum with the eq. A.1 fit (top) and the normalised MTF "
-        "against the true curve (bottom; the true tail C = sqrt(N0/(N0+N_D)), eq. 2).",
+        "Azimuthally averaged amplitude spectrum with the fit of the eq. 3 vacuum spectrum "
+        "sqrt(N_D·MTF² + N0) (top) and the normalised MTF against the true curve (bottom; the "
+        "true tail C = sqrt(N0/(N0+N_D)), eq. 2).",
     )
     report.figure(
         "readout_fit", readout_fit_figure(doses_e_per_px, [f.C for f in mtf_fits], readout.n0_e_per_px, n0),

@@ -83,6 +83,11 @@ def info(
 
 
 # --------------------------------------------------------------------------- noise
+class NoiseFloor(str, Enum):
+    mtf = "mtf"
+    readout = "readout"
+
+
 class DoseUnit(str, Enum):
     per_A2 = "e/A2"
     per_px = "e/px"
@@ -175,12 +180,19 @@ def fit_mtf_command(
         Path | None, typer.Option(help="PNG of spectrum + fit (default: <IN stem>_mtf_fit.png here).")
     ] = None,
     frame: Annotated[int, typer.Option(help="Frame of a stack to plot (all frames are fitted).")] = 0,
+    floor: Annotated[
+        NoiseFloor,
+        typer.Option(
+            help="Spectrum form: 'mtf' fits seed 003 eq. A.1 (tail C belongs to the MTF); 'readout' fits "
+            "the eq. 3 vacuum spectrum sqrt(N_D·MTF²+N0), unbiased C for an N0 fit over a dose series."
+        ),
+    ] = NoiseFloor.mtf,
     as_json: JsonFlag = False,
 ) -> None:
     """Fit the detector MTF (seed 003 eq. A.1 -> eq. 1) to a vacuum region's noise spectrum."""
-    from dosewise.io import read_image, write_figure
+    from dosewise.io import read_image
     from dosewise.physics import fit_mtf
-    from dosewise.report.figures import mtf_fit_figure
+    from dosewise.report.figures import mtf_fit_figure, save_png
 
     image = read_image(input_path)
     x0, y0, x1, y1 = region
@@ -193,10 +205,10 @@ def fit_mtf_command(
     frames = image.data if image.data.ndim == 3 else image.data[None]
     if not 0 <= frame < len(frames):
         raise InvalidParameterError(f"frame {frame} out of range 0..{len(frames) - 1}", input_path)
-    fits = [fit_mtf(f[y0:y1, x0:x1]) for f in frames]
+    fits = [fit_mtf(f[y0:y1, x0:x1], floor=floor.value) for f in frames]
     plot_path = plot if plot is not None else Path(f"{input_path.stem}_mtf_fit.png")
     figure = mtf_fit_figure(fits[frame], title=f"{input_path.name}, frame {frame}, region {x0} {y0} {x1} {y1}")
-    write_figure(plot_path, figure, inputs=[input_path])
+    save_png(plot_path, figure, inputs=[input_path])
     rows = [
         {"frame": i, "c0": f.c0, "c3": f.c3, "C": f.C, "c1": f.c1, "c2": f.c2, "r2": f.r2}
         for i, f in enumerate(fits)

@@ -12,9 +12,9 @@ averaged power spectral density |F|^2. Two reasons:
 * The seed's own raw fits (SOI Figs. 6/7: c1 = 4353 at ~10 e-/A^2, 52887 at
   ~1300 e-/A^2) grow by 12 for a dose ratio of 130 ~ sqrt(130): amplitude fits.
 
-abTEM instead multiplies the Fourier transform by sqrt(MTF) (a power
-convention, MTF = transfer of |F|^2). An abTEM MTF with parameters (c0, c3, C)
-is therefore *not* the same detector as ours with the same numbers.
+abTEM (1.0, ``abtem/mtf.py``) instead multiplies the Fourier transform by
+sqrt(MTF) -- a power convention, MTF = transfer of |F|^2 -- so the same curve is
+a sharper detector there: our MTF is the square root of abTEM's.
 
 Frequencies are in units of Nyquist: q~ = q / q_N = 2 * q * s, i.e. twice the
 frequency in cycles/pixel; q~ = 1 is the Nyquist frequency.

@@ -7,6 +7,7 @@ the *amplitude* spectrum sqrt(<|F|^2>), not to the power spectrum.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -15,6 +16,7 @@ from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.physics.mtf import MTFParams, radial_frequency_nyquist
 
 MIN_REGION_PX = 16
+DEFAULT_BINS = 64  # 1/64 Nyquist: finer than any MTF feature, coarse enough to average noise
 
 
 def _region(region: np.ndarray) -> np.ndarray:
@@ -36,6 +38,8 @@ def _binned_power(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Radial bins of |F|^2 / n_px up to Nyquist: (q~ centres, mean power, pixels per bin)."""
     arr = _region(region)
+    if n_bins is not None and n_bins < 1:
+        raise InvalidParameterError(f"n_bins must be >= 1, got {n_bins}")
     h, w = arr.shape
     power = np.abs(np.fft.fft2(arr - arr.mean())) ** 2 / arr.size
     q = radial_frequency_nyquist((h, w), half=False)
@@ -50,15 +54,18 @@ def _binned_power(
     return q_sum[filled] / counts[filled], p_sum[filled] / counts[filled], counts[filled]
 
 
-def azimuthal_amplitude_spectrum(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def azimuthal_amplitude_spectrum(
+    region: np.ndarray, n_bins: int | None = DEFAULT_BINS
+) -> tuple[np.ndarray, np.ndarray]:
     """(q~ bin centres, sqrt of the azimuthally averaged power |F|^2 / n_px), DC excluded.
 
     Plain periodogram without a window: vacuum noise is stationary and a taper
-    would only mix neighbouring frequencies. Bins are one frequency step of the
-    shorter side wide and reach Nyquist (q~ = 1); centres are the mean q~ of
-    their pixels. White noise of variance v gives a flat spectrum sqrt(v).
+    would only mix neighbouring frequencies. ``n_bins`` equal bins span
+    (0, 1] in q~ (capped at one frequency step of the shorter side; ``None``
+    means exactly one step); centres are the mean q~ of their pixels. White
+    noise of variance v gives a flat spectrum sqrt(v).
     """
-    q, mean_power, _ = _binned_power(region)
+    q, mean_power, _ = _binned_power(region, n_bins)
     return q, np.sqrt(mean_power)
 
 
@@ -67,29 +74,50 @@ def mtf_a1(q: np.ndarray, c0: float, c1: float, c2: float, c3: float) -> np.ndar
     return (c1 - c2) / (1.0 + (np.abs(q) / c0) ** c3) + c2
 
 
+def vacuum_amplitude(q: np.ndarray, c0: float, c1: float, c2: float, c3: float) -> np.ndarray:
+    """Eq. 3 in vacuum: sqrt((c1^2 - c2^2) L^2 + c2^2), L = 1 / (1 + (q~/c0)^c3).
+
+    With c1^2 = N_D + N0 and c2^2 = N0 this is the expected amplitude spectrum
+    sqrt(N_D * MTF^2 + N0) of white readout noise added after a C = 0 MTF.
+    Same limits as eq. A.1 (c1 at q~ -> 0, c2 in the tail), different shape.
+    """
+    transfer = 1.0 / (1.0 + (np.abs(q) / c0) ** c3)
+    return np.sqrt((c1**2 - c2**2) * transfer**2 + c2**2)
+
+
+NoiseFloor = Literal["mtf", "readout"]
+_FORMS = {"mtf": mtf_a1, "readout": vacuum_amplitude}
+
+
 @dataclass(frozen=True)
 class MTFFit:
-    """Result of :func:`fit_mtf`; ``q_nyquist``/``amplitude`` are the fitted spectrum."""
+    """Result of :func:`fit_mtf`; ``q_nyquist``/``amplitude`` are the fitted spectrum.
+
+    ``c1`` is the q~ -> 0 limit and ``c2`` the tail of the amplitude spectrum
+    under either ``floor`` form, so ``C = c2 / c1`` means the same in both.
+    """
 
     c0: float
     c1: float
     c2: float
     c3: float
     r2: float
+    floor: NoiseFloor
     q_nyquist: np.ndarray
     amplitude: np.ndarray
 
     @property
     def C(self) -> float:
-        """Normalised tail c2 / c1 (eq. 1)."""
+        """Normalised tail c2 / c1 (eq. 1); feed a dose series of these to eq. 2."""
         return self.c2 / self.c1
 
     @property
     def params(self) -> MTFParams:
-        return MTFParams(c0=self.c0, c3=self.c3, C=self.C)
+        """The scintillator MTF to simulate with; C = 0 when the floor is readout noise."""
+        return MTFParams(c0=self.c0, c3=self.c3, C=self.C if self.floor == "mtf" else 0.0)
 
     def model(self, q_nyquist: np.ndarray) -> np.ndarray:
-        return mtf_a1(q_nyquist, self.c0, self.c1, self.c2, self.c3)
+        return _FORMS[self.floor](q_nyquist, self.c0, self.c1, self.c2, self.c3)
 
 
 def _r2(y: np.ndarray, y_fit: np.ndarray) -> float:
@@ -97,29 +125,40 @@ def _r2(y: np.ndarray, y_fit: np.ndarray) -> float:
     return 1.0 - float(np.sum((y - y_fit) ** 2)) / ss_tot if ss_tot > 0 else 0.0
 
 
-def fit_mtf(region: np.ndarray) -> MTFFit:
-    """Fit eq. A.1 to the amplitude spectrum of a vacuum ``region`` (>= 16 px a side).
+def fit_mtf(
+    region: np.ndarray, *, floor: NoiseFloor = "mtf", n_bins: int | None = DEFAULT_BINS
+) -> MTFFit:
+    """Fit the amplitude spectrum of a vacuum ``region`` (>= 16 px a side).
+
+    ``floor="mtf"`` fits eq. A.1 as in seed 003: right when the tail C belongs
+    to the MTF itself. ``floor="readout"`` fits :func:`vacuum_amplitude`, the
+    exact spectrum of eq. 3: use it to measure C for :func:`fit_readout_n0`.
+    Eq. A.1 fitted to eq.-3 vacuum is biased even without noise (C off by
+    +15 % at mid dose and down to -70 % once the shot noise still leaks past
+    Nyquist), whatever the frame size or q range.
 
     The tail is parametrised as C = c2 / c1 in [0, 1) so the result is always a
     valid eq. 1 MTF. Each bin is weighted by its standard error (amplitude /
-    sqrt(2 * pixels)), because low-q bins hold few pixels and are noisy.
+    sqrt(2 * pixels)) because low-q bins hold few pixels and are noisy.
     """
-    q, power, counts = _binned_power(region)
+    if floor not in _FORMS:
+        raise InvalidParameterError(f"floor must be 'mtf' or 'readout', got {floor!r}")
+    form = _FORMS[floor]
+    q, power, counts = _binned_power(region, n_bins)
     amplitude = np.sqrt(power)
     if amplitude.max() <= 0:
         raise InvalidImageError("vacuum region is constant; there is no noise to fit")
     sigma = np.maximum(amplitude, amplitude.max() * 1e-6) / np.sqrt(2.0 * counts)
 
-    n_edge = max(3, len(q) // 10)
+    n_edge = max(2, len(q) // 10)
     c1_0 = float(np.mean(amplitude[:n_edge]))
     c2_0 = float(np.median(amplitude[-n_edge:]))
     ratio_0 = min(max(c2_0 / c1_0, 0.0), 0.9) if c1_0 > 0 else 0.1
-    half = c2_0 + 0.5 * (c1_0 - c2_0)
-    below = np.nonzero(amplitude < half)[0]
+    below = np.nonzero(amplitude < c2_0 + 0.5 * (c1_0 - c2_0))[0]
     c0_0 = float(q[below[0]]) if below.size else 0.5
 
     def model(qq: np.ndarray, c0: float, c1: float, ratio: float, c3: float) -> np.ndarray:
-        return mtf_a1(qq, c0, c1, ratio * c1, c3)
+        return form(qq, c0, c1, ratio * c1, c3)
 
     try:
         popt, _ = curve_fit(
@@ -134,8 +173,16 @@ def fit_mtf(region: np.ndarray) -> MTFFit:
     except RuntimeError as exc:
         raise InvalidParameterError(f"MTF fit did not converge: {exc}") from None
     c0, c1, ratio, c3 = (float(v) for v in popt)
-    r2 = _r2(amplitude, model(q, *popt))
-    return MTFFit(c0=c0, c1=c1, c2=ratio * c1, c3=c3, r2=r2, q_nyquist=q, amplitude=amplitude)
+    return MTFFit(
+        c0=c0,
+        c1=c1,
+        c2=ratio * c1,
+        c3=c3,
+        r2=_r2(amplitude, model(q, *popt)),
+        floor=floor,
+        q_nyquist=q,
+        amplitude=amplitude,
+    )
 
 
 @dataclass(frozen=True)

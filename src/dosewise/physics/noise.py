@@ -35,7 +35,9 @@ def check_n0(n0_e_per_px: float) -> float:
     """Readout noise N0 as a float; 0 switches it off, negative or non-finite is an error."""
     n0 = float(n0_e_per_px)
     if not math.isfinite(n0) or n0 < 0:
-        raise InvalidParameterError(f"readout noise N0 must be finite and >= 0 e-/px, got {n0_e_per_px}")
+        raise InvalidParameterError(
+            f"readout noise N0 must be finite and >= 0 e-/px, got {n0_e_per_px}"
+        )
     return n0
 
 

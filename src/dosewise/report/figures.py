@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import matplotlib
 
@@ -11,7 +12,15 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from dosewise.io import atomic_write  # noqa: E402
 from dosewise.physics import MTFFit, MTFParams, mtf_curve  # noqa: E402
+
+
+def save_png(path: Path, fig: Figure, *, inputs: Iterable[Path] = ()) -> Path:
+    """Write a figure as PNG atomically, refusing to overwrite any of ``inputs``."""
+    with atomic_write(path, inputs=inputs) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    return Path(path)
 
 
 def _display_range(image: np.ndarray) -> tuple[float, float]:
@@ -37,19 +46,19 @@ def montage(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int | No
 
 
 def mtf_fit_figure(fit: MTFFit, true_params: MTFParams | None = None, title: str = "") -> Figure:
-    """Seed 003 SOI Fig. 6/7 layout: raw spectrum with the eq. A.1 fit, then the normalised MTF."""
+    """Seed 003 SOI Fig. 6/7 layout: raw spectrum with its fit, then the normalised eq. 1 MTF."""
     fig = Figure(figsize=(6.0, 6.4))
     top, bottom = fig.subplots(2, 1, sharex=True)
-    q = np.asarray(fit.q)
+    q = np.asarray(fit.q_nyquist)
     q_fine = np.linspace(0.0, float(q.max()), 400)
-    raw_fit = (fit.c1 - fit.c2) / (1.0 + (q_fine / fit.c0) ** fit.c3) + fit.c2
-    top.plot(q, fit.spectrum, ".", ms=3, color="0.4", label="azimuthal amplitude spectrum")
-    top.plot(q_fine, raw_fit, "-", color="C3", label=f"eq. A.1 fit, R² = {fit.r2:.3f}")
+    form = "eq. A.1" if fit.floor == "mtf" else "eq. 3 vacuum"
+    top.plot(q, fit.amplitude, ".", ms=3, color="0.4", label="azimuthal amplitude spectrum")
+    top.plot(q_fine, fit.model(q_fine), "-", color="C3", label=f"{form} fit, R² = {fit.r2:.3f}")
     top.set_ylabel("amplitude (e⁻/px)")
     top.legend(fontsize=8)
     if title:
         top.set_title(title, fontsize=10)
-    bottom.plot(q, np.asarray(fit.spectrum) / fit.c1, ".", ms=3, color="0.4", label="spectrum / c1")
+    bottom.plot(q, np.asarray(fit.amplitude) / fit.c1, ".", ms=3, color="0.4", label="spectrum / c1")
     fitted = mtf_curve(q_fine, fit.c0, fit.c3, fit.C)
     bottom.plot(
         q_fine, fitted, "-", color="C3",

@@ -1,0 +1,103 @@
+"""One labelled sample (clean, noisy, mask, metadata) from a structure's exit wave.
+
+This is the cheap per-image step that seed 003 repeats for every image epoch:
+lens + envelope + blur + binning (:func:`image_from_exit_wave`), then the detector
+(:func:`dosewise.physics.detector_image`: MTF-spread shot noise + readout noise)
+at the final pixel size, with the dose converted from e-/Å² so it means the same at
+any binning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from dosewise.errors import InvalidParameterError
+from dosewise.physics import MTF_PRESETS, MTFParams, MTFPreset, detector_image, parse_mtf
+from dosewise.simulate.hrtem import ExitWave, image_from_exit_wave, pixel_origin_A
+from dosewise.simulate.mask import hull_mask
+from dosewise.simulate.microscope import MicroscopeParams
+from dosewise.simulate.structures import SupportedParticle
+from dosewise.units import dose_e_per_px
+
+MTFSpec = Union[str, MTFParams, MTFPreset, None]
+# Readout noise for a fixed detector (seed 003, Fig. 6: fitted N0 = 0.01 e-/px).
+DEFAULT_N0_E_PER_PX = 0.01
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One camera: MTF (None = direct counter, white shot noise) and readout noise N0."""
+
+    mtf: MTFParams | None
+    n0_e_per_px: float
+    name: str
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "detector": self.name,
+            "mtf_c0": None if self.mtf is None else self.mtf.c0,
+            "mtf_c3": None if self.mtf is None else self.mtf.c3,
+            "mtf_C": None if self.mtf is None else self.mtf.C,
+            "n0_e_per_px": self.n0_e_per_px,
+        }
+
+
+def resolve_mtf(mtf: MTFSpec) -> MTFParams | MTFPreset | None:
+    """A preset name or 'c0,c3,C' text becomes a preset or fixed parameters."""
+    if isinstance(mtf, str):
+        return parse_mtf(mtf)
+    if mtf is None or isinstance(mtf, (MTFParams, MTFPreset)):
+        return mtf
+    raise InvalidParameterError(
+        f"mtf must be a preset name ({', '.join(MTF_PRESETS)}), MTFParams, MTFPreset or None, got {mtf!r}"
+    )
+
+
+def draw_detector(mtf: MTFParams | MTFPreset | None, rng: np.random.Generator,
+                  n0_e_per_px: float = DEFAULT_N0_E_PER_PX) -> Detector:
+    """A preset is sampled (MTF and N0); fixed parameters or None use ``n0_e_per_px``."""
+    if isinstance(mtf, MTFPreset):
+        params, n0 = mtf.sample(rng)
+        return Detector(mtf=params, n0_e_per_px=n0, name=mtf.name)
+    return Detector(mtf=mtf, n0_e_per_px=float(n0_e_per_px), name="fixed" if mtf else "none")
+
+
+@dataclass(frozen=True)
+class Sample:
+    arrays: dict[str, np.ndarray]
+    metadata: dict[str, Any]
+
+
+def render_sample(
+    exit_wave: ExitWave,
+    particle: SupportedParticle,
+    microscope: MicroscopeParams,
+    detector: Detector,
+    *,
+    pixel_size_A: float,
+    size_px: int,
+    rng: np.random.Generator,
+) -> Sample:
+    """Clean image, noisy counts and particle mask for one set of imaging conditions."""
+    shape = (size_px, size_px)
+    clean = image_from_exit_wave(exit_wave.array, exit_wave.sampling_A, microscope, pixel_size_A, shape)
+    dose_px = dose_e_per_px(microscope.dose_e_per_A2, pixel_size_A)
+    noisy = detector_image(clean, dose_px, mtf=detector.mtf, n0_e_per_px=detector.n0_e_per_px, seed=rng)
+    mask, hull_area_px = hull_mask(particle.au_xy_A, pixel_size_A, shape,
+                                   origin_A=pixel_origin_A(exit_wave.sampling_A, pixel_size_A))
+    metadata = {
+        **microscope.model_dump(),
+        "dose_e_per_px": dose_px,
+        "pixel_size_A": pixel_size_A,
+        "size_px": size_px,
+        "exit_wave_sampling_A": exit_wave.sampling_A,
+        **detector.metadata(),
+        **particle.params.as_dict(),
+        "hull_area_px": hull_area_px,
+        "mask_area_px": int(mask.sum()),
+    }
+    arrays = {"clean": clean, "noisy": noisy.astype(np.float32), "mask": mask}
+    return Sample(arrays=arrays, metadata=metadata)
