@@ -64,8 +64,13 @@ def _hdf5(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name,make,fmt",
-    [("t.tif", _tiff, "tiff"), ("p.png", _png, "png"), ("a.npy", _npy, "npy"),
-     ("m.mrc", _mrc, "mrc"), ("h.hdf5", _hdf5, "hdf5")],
+    [
+        ("t.tif", _tiff, "tiff"),
+        ("p.png", _png, "png"),
+        ("a.npy", _npy, "npy"),
+        ("m.mrc", _mrc, "mrc"),
+        ("h.hdf5", _hdf5, "hdf5"),
+    ],
 )
 def test_truncated_synthetic_file(tmp_path, name, make, fmt):
     full = tmp_path / f"full_{name}"
@@ -76,9 +81,12 @@ def test_truncated_synthetic_file(tmp_path, name, make, fmt):
 
 @pytest.mark.parametrize(
     "name,fmt",
-    [("stem/dlssstem__img.dm3", "dm3"), ("stem/ncempy__After_HAADF_130mm_1.ser", "ser"),
-     ("stem/atomap__test_ADF_cropped.hdf5", "hdf5"),
-     ("lowdose_tem/katsuno_LDE__train_0001__exposureA.tif", "tiff")],
+    [
+        ("stem/dlssstem__img.dm3", "dm3"),
+        ("stem/ncempy__After_HAADF_130mm_1.ser", "ser"),
+        ("stem/atomap__test_ADF_cropped.hdf5", "hdf5"),
+        ("lowdose_tem/katsuno_LDE__train_0001__exposureA.tif", "tiff"),
+    ],
 )
 def test_truncated_real_file(tmp_path, real_data_dir, name, fmt):
     source = real_data_dir / name

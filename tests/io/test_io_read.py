@@ -71,16 +71,22 @@ def test_rgb_tiff_becomes_gray(tmp_path, planar):
 
 def test_gray_tiff_with_extra_samples_reads_samples_as_frames(tmp_path):
     data = RNG.random((6, 7, 2)).astype(np.float32)
-    tifffile.imwrite(tmp_path / "two.tif", data, photometric="minisblack",
-                     planarconfig="contig", extrasamples=["unspecified"])
+    tifffile.imwrite(
+        tmp_path / "two.tif",
+        data,
+        photometric="minisblack",
+        planarconfig="contig",
+        extrasamples=["unspecified"],
+    )
     np.testing.assert_array_equal(read_image(tmp_path / "two.tif").data, np.moveaxis(data, -1, 0))
 
 
 def test_imagej_calibration_is_read_when_unit_is_given(tmp_path):
     data = np.ones((6, 7), np.float32)
     # 2 px per micron -> 0.5 µm/px = 5000 Å/px
-    tifffile.imwrite(tmp_path / "cal.tif", data, imagej=True, resolution=(2.0, 2.0),
-                     metadata={"unit": "micron"})
+    tifffile.imwrite(
+        tmp_path / "cal.tif", data, imagej=True, resolution=(2.0, 2.0), metadata={"unit": "micron"}
+    )
     assert read_image(tmp_path / "cal.tif").pixel_size_A == pytest.approx(5000.0)
     # ImageJ file without a unit, and a plain 72 dpi TIFF: no calibration
     tifffile.imwrite(tmp_path / "nounit.tif", data, imagej=True, resolution=(2.0, 2.0))
@@ -178,5 +184,17 @@ def test_read_mask_rejects_overlapping_channels(tmp_path):
 
 
 def test_supported_suffixes():
-    assert {".tif", ".tiff", ".png", ".npy", ".mrc", ".dm3", ".dm4", ".emd", ".ser", ".hspy",
-            ".hdf5", ".h5"} <= set(SUPPORTED_SUFFIXES)
+    assert {
+        ".tif",
+        ".tiff",
+        ".png",
+        ".npy",
+        ".mrc",
+        ".dm3",
+        ".dm4",
+        ".emd",
+        ".ser",
+        ".hspy",
+        ".hdf5",
+        ".h5",
+    } <= set(SUPPORTED_SUFFIXES)

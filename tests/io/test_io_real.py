@@ -16,23 +16,72 @@ REAL_FILES = [
     # HyperSpy file stores a scale (0.0093263) without units: treated as uncalibrated.
     ("stem/atomap__test_ADF_cropped.hdf5", (400, 380), "float16", "hspy", None, 901.5, 4428),
     ("stem/atomap__test_ABF_cropped.hdf5", (400, 380), "float16", "hspy", None, 1034, 4688),
-    ("stem/aicrystallographer__G-GrainBoundary-4nm.hdf5", (512, 512), "float32", "hdf5", None,
-     -0.00234375, 0.22054),
-    ("stem/aicrystallographer__G-dimSi.hdf5", (512, 512), "float32", "hdf5", None,
-     -0.00111231, 0.458437),
+    (
+        "stem/aicrystallographer__G-GrainBoundary-4nm.hdf5",
+        (512, 512),
+        "float32",
+        "hdf5",
+        None,
+        -0.00234375,
+        0.22054,
+    ),
+    (
+        "stem/aicrystallographer__G-dimSi.hdf5",
+        (512, 512),
+        "float32",
+        "hdf5",
+        None,
+        -0.00111231,
+        0.458437,
+    ),
     ("stem/atomsegnet__03_afterimage_8nm_crp.png", (730, 730), "uint8", "png", None, 0, 255),
     ("stem/partialstem__truth-1.tif", (512, 512), "float32", "tiff", None, 0, 1),
-    ("lowdose_tem/katsuno_LDE__train_0001__exposureA.tif", (512, 512), "uint16", "tiff", None,
-     0, 1080),
-    ("lowdose_tem/katsuno_LDE__train_0002__exposureB.tif", (512, 512), "uint16", "tiff", None,
-     0, 1232),
-    ("np_segmentation/ardagen_Pt-alumina__train_20004_p01__image.tif", (512, 512), "uint8",
-     "tiff", None, 0, 255),
-    ("np_segmentation/chenlab_patchy-nanoprism__2.5-50__image.tif", (512, 512), "uint8", "tiff",
-     None, 0, 239),
+    (
+        "lowdose_tem/katsuno_LDE__train_0001__exposureA.tif",
+        (512, 512),
+        "uint16",
+        "tiff",
+        None,
+        0,
+        1080,
+    ),
+    (
+        "lowdose_tem/katsuno_LDE__train_0002__exposureB.tif",
+        (512, 512),
+        "uint16",
+        "tiff",
+        None,
+        0,
+        1232,
+    ),
+    (
+        "np_segmentation/ardagen_Pt-alumina__train_20004_p01__image.tif",
+        (512, 512),
+        "uint8",
+        "tiff",
+        None,
+        0,
+        255,
+    ),
+    (
+        "np_segmentation/chenlab_patchy-nanoprism__2.5-50__image.tif",
+        (512, 512),
+        "uint8",
+        "tiff",
+        None,
+        0,
+        239,
+    ),
     ("cellular_em/isbi2012__slice_25__image.png", (512, 512), "uint8", "png", None, 0, 255),
-    ("cellular_em/empanada__instance_ins_seg__image.tiff", (256, 256), "uint8", "tiff", None,
-     20, 192),
+    (
+        "cellular_em/empanada__instance_ins_seg__image.tiff",
+        (256, 256),
+        "uint8",
+        "tiff",
+        None,
+        20,
+        192,
+    ),
 ]
 
 
@@ -76,7 +125,9 @@ def test_rgb_mask_tiff_reads_as_gray_image_and_as_labels(real_data_dir):
     assert labels.shape == (512, 512) and labels.dtype == np.int32
     # R = particles (1), G empty, B = second class (3)
     assert set(np.unique(labels)) == {0, 1, 3}
-    nanoprism = read_mask(real_data_dir / "np_segmentation/chenlab_patchy-nanoprism__2.5-50__mask.tif")
+    nanoprism = read_mask(
+        real_data_dir / "np_segmentation/chenlab_patchy-nanoprism__2.5-50__mask.tif"
+    )
     assert set(np.unique(nanoprism)) == {0, 1, 2}
 
 

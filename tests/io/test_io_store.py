@@ -21,8 +21,12 @@ def _sample(seed: int) -> tuple[dict[str, np.ndarray], dict]:
         "noisy": rng.poisson(clean * 5).astype(np.float32),
         "mask": clean > 0.5,
     }
-    metadata = {"dose_e_per_A2": 10.0 * (seed + 1), "pixel_size_A": 0.8, "seed": np.int64(seed),
-                "mtf": {"a": 0.7, "b": [0.1, 0.2]}}
+    metadata = {
+        "dose_e_per_A2": 10.0 * (seed + 1),
+        "pixel_size_A": 0.8,
+        "seed": np.int64(seed),
+        "mtf": {"a": 0.7, "b": [0.1, 0.2]},
+    }
     return arrays, metadata
 
 
@@ -125,7 +129,7 @@ def test_reading_is_lazy(tmp_path):
     store = DatasetStore.create(path)
     for seed in range(5):
         store.write_sample(f"s{seed}", *_sample(seed))
-    chunks = [p for p in path.rglob("c/*") if p.is_file()]
+    chunks = [p for p in path.rglob("*") if p.is_file() and p.name != "zarr.json"]
     assert chunks
     for chunk in chunks:
         chunk.write_bytes(b"not a zstd frame")
@@ -133,8 +137,8 @@ def test_reading_is_lazy(tmp_path):
     assert len(reopened) == 5
     sample = reopened.sample("s3")
     assert sample.metadata["seed"] == 3 and sample.names == ["clean", "mask", "noisy"]
-    with pytest.raises(Exception):
-        sample.array("clean")
+    with pytest.raises(RuntimeError, match="decompression"):
+        sample.array("clean")  # only now are chunks read
 
 
 def test_chunking_one_chunk_per_image_or_tiles(tmp_path):

@@ -129,8 +129,7 @@ def _select_frame(data: np.ndarray, frame: int, path: Path) -> np.ndarray:
     n_frames = 1 if data.ndim == 2 else data.shape[0]
     if not 0 <= frame < n_frames:
         raise InvalidParameterError(
-            f"frame {frame} is out of range: the file holds {n_frames} frame(s), "
-            f"0..{n_frames - 1}",
+            f"frame {frame} is out of range: the file holds {n_frames} frame(s), 0..{n_frames - 1}",
             path,
         )
     return data if data.ndim == 2 else data[frame]

@@ -1,0 +1,38 @@
+"""Simulated HRTEM training data (seed 003): CeO2-supported Au particles, abTEM, CTF, MTF, noise.
+
+Pipeline: :func:`build_supported_particle` (ASE) -> :func:`compute_exit_wave` (abTEM
+multislice, the expensive step, once per structure) -> :func:`image_from_exit_wave`
+(lens, envelope, blur, binning; cheap, once per image) -> detector noise at the final
+pixel size -> :func:`hull_mask` label. :func:`simulate_hrtem_dataset` and
+:func:`simulate_dose_series` write the results into a ``DatasetStore``.
+"""
+
+from dosewise.simulate.dataset import (
+    SimulationReport,
+    frame_id,
+    sample_id,
+    simulate_dose_series,
+    simulate_hrtem_dataset,
+)
+from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, image_from_exit_wave, oversampling
+from dosewise.simulate.mask import hull_mask
+from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
+from dosewise.simulate.structures import StructureParams, SupportedParticle, build_supported_particle
+
+__all__ = [
+    "ExitWave",
+    "MicroscopeParams",
+    "MicroscopeRanges",
+    "SimulationReport",
+    "StructureParams",
+    "SupportedParticle",
+    "build_supported_particle",
+    "compute_exit_wave",
+    "frame_id",
+    "hull_mask",
+    "image_from_exit_wave",
+    "oversampling",
+    "sample_id",
+    "simulate_dose_series",
+    "simulate_hrtem_dataset",
+]

@@ -67,6 +67,7 @@ def compute_exit_wave(
     ``frozen_phonons`` > 0 returns that many exit waves of randomly displaced atoms
     (rms ``phonon_sigma_A``), whose images are averaged incoherently. Computed with
     dask's synchronous scheduler: abTEM's default threaded one was ~20x slower on 2 cores.
+    Bit-identical for the same inputs in any process (see the FFT note below).
     """
     import abtem
 
@@ -81,7 +82,10 @@ def compute_exit_wave(
     else:
         source = atoms
     potential = abtem.Potential(source, gpts=gpts, slice_thickness=slice_thickness_A)
-    with warnings.catch_warnings():
+    # numpy's FFT, not abTEM's default FFTW: FFTW_MEASURE times candidate plans, so two
+    # processes can pick different plans and differ in the last bit -- enough to change a
+    # Poisson draw, and a resumed or parallel run must give exactly the same samples.
+    with abtem.config.set({"fft": "numpy"}), warnings.catch_warnings():
         # We want the individual configurations: their images are averaged after the lens.
         warnings.filterwarnings("ignore", message="ensemble_mean=False", category=UserWarning)
         waves = abtem.PlaneWave(energy=energy_eV).multislice(potential)
