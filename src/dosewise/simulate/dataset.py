@@ -15,6 +15,7 @@ multislice across 2 cores, with scheduler overhead; processes keep each core bus
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -230,7 +231,7 @@ def simulate_hrtem_dataset(
 
 
 def _run_parallel(config: SimulationConfig, out: Path, todo: list[int], n_variants: int,
-                  workers: int, on_done: Any) -> int:
+                  workers: int, on_done: Callable[[], None]) -> int:
     """One task per structure on a spawn/forkserver pool (abTEM and FFTW are not fork-safe)."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     written = 0

@@ -10,7 +10,7 @@ any binning.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from dosewise.simulate.microscope import MicroscopeParams
 from dosewise.simulate.structures import SupportedParticle
 from dosewise.units import dose_e_per_px
 
-MTFSpec = Union[str, MTFParams, MTFPreset, None]
+MTFSpec = str | MTFParams | MTFPreset | None
 # Readout noise for a fixed detector (seed 003, Fig. 6: fitted N0 = 0.01 e-/px).
 DEFAULT_N0_E_PER_PX = 0.01
 
@@ -99,5 +99,5 @@ def render_sample(
         "hull_area_px": hull_area_px,
         "mask_area_px": int(mask.sum()),
     }
-    arrays = {"clean": clean, "noisy": noisy.astype(np.float32), "mask": mask}
+    arrays = {"clean": clean, "noisy": noisy, "mask": mask}
     return Sample(arrays=arrays, metadata=metadata)
