@@ -95,26 +95,25 @@ def _dose_series_section(report: HtmlReport, store: DatasetStore) -> None:
         "Clean intensity, noisy frames at 10, 100 and 1000 e⁻/Å², and the Au mask.",
     )
     metadata = first.metadata
-    rows = [[key, value] for key, value in _flatten(metadata).items() if key not in ("dose_e_per_A2", "dose_e_per_px")]
+    rows = [[key, value] for key, value in metadata.items() if key not in ("dose_e_per_A2", "dose_e_per_px")]
     report.table(["parameter", "value"], rows, "Parameters of this series (fixed across frames)")
 
 
 def _dataset_section(report: HtmlReport, store: DatasetStore) -> None:
-    samples = [store.sample(sample_id) for sample_id in store.ids()]
+    ids = store.ids()
+    samples = [store.sample(sample_id) for sample_id in ids]
     images: list[np.ndarray] = []
     titles: list[str] = []
-    for sample in samples:
+    for sample_id, sample in zip(ids, samples, strict=True):
         images += [sample.array("clean"), sample.array("noisy"), sample.array("mask").astype(np.float32)]
         dose = sample.metadata["dose_e_per_A2"]
-        titles += [f"{sample.metadata['sample_id']} clean", f"noisy, {dose:.0f} e⁻/Å²", "mask"]
+        titles += [f"{sample_id} clean", f"noisy, {dose:.0f} e⁻/Å²", "mask"]
     report.heading("Labelled training images")
     report.figure("montage_dataset", montage(images, titles, ncols=6), "Two image variants per exit wave.")
-    keys = ["sample_id", "dose_e_per_A2", "defocus_A", "cs_um", "focal_spread_A", "blur_A", "mtf_c0", "mtf_c3", "n0_e_per_px"]
-    rows = []
-    for sample in samples:
-        flat = _flatten(sample.metadata)
-        rows.append([flat.get(key, "") for key in keys])
-    report.table(keys, rows, "Drawn parameters per image")
+    keys = ["dose_e_per_A2", "defocus_A", "cs_um", "focal_spread_A", "blur_A", "mtf_c0", "mtf_c3",
+            "n0_e_per_px", "diameter_A", "tilt_deg"]
+    rows = [[sample_id] + [sample.metadata.get(key, "") for key in keys] for sample_id, sample in zip(ids, samples, strict=True)]
+    report.table(["sample"] + keys, rows, "Drawn parameters per image")
 
 
 def _mtf_section(report: HtmlReport, seed: int) -> None:
@@ -149,15 +148,3 @@ def _mtf_section(report: HtmlReport, seed: int) -> None:
         ],
         f"Known answer: the MTF drawn from preset mtf3 (R² of the N0 fit {readout.r2:.3f})",
     )
-
-
-def _flatten(metadata: dict, prefix: str = "") -> dict[str, object]:
-    """Nested metadata as ``a_b`` keys, for one flat table."""
-    flat: dict[str, object] = {}
-    for key, value in metadata.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, prefix=f"{name}_"))
-        else:
-            flat[name] = value
-    return flat
