@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from dosewise.errors import InvalidParameterError, OutputFileError
@@ -158,8 +159,9 @@ def _open_store(out: Path, attrs: dict[str, Any]) -> DatasetStore:
 
 
 def _progress(enabled: bool) -> Progress:
+    """A progress bar on stderr, so ``--json`` output on stdout stays parseable."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), disable=not enabled)
+                    TimeRemainingColumn(), disable=not enabled, console=Console(stderr=True))
 
 
 def _pixel_size_range(pixel_size_A: float | tuple[float, float]) -> tuple[float, float]:
