@@ -108,11 +108,17 @@ def test_bad_inputs_give_one_line_and_no_output(tmp_path: Path) -> None:
     truncated.write_bytes(b"II*\x00\x08\x00\x00\x00garbage")
     unknown = tmp_path / "image.xyz"
     unknown.write_bytes(b"123")
+    np.save(tmp_path / "empty.npy", np.zeros((0, 16), dtype=np.float32))
+    np.save(tmp_path / "pixel.npy", np.ones((1, 1), dtype=np.float32))
+    np.save(tmp_path / "four_d.npy", np.ones((2, 3, 16, 16), dtype=np.float32))
     cases = [
         (tmp_path / "missing.tif", "missing.tif"),
         (nan_path, "nan.npy"),
         (truncated, "cut.tif"),
         (unknown, "image.xyz"),
+        (tmp_path / "empty.npy", "empty.npy"),
+        (tmp_path / "pixel.npy", "pixel.npy"),
+        (tmp_path / "four_d.npy", "four_d.npy"),
     ]
     for path, name in cases:
         out = tmp_path / "out.tif"
