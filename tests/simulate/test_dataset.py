@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -7,15 +8,18 @@ import pytest
 from simhelpers import FAST, SIZE_PX
 
 import dosewise.simulate.dataset as dataset
-from dosewise.errors import OutputFileError
+from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.io.store import DatasetStore
 from dosewise.simulate.dataset import sample_id, simulate_dose_series, simulate_hrtem_dataset
+from dosewise.simulate.hrtem import lens_margin_A
+from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
 
 STRUCTURE_KEYS = {"diameter_A", "truncation_layer", "truncation_offset_A", "tilt_deg",
                   "tilt_azimuth_deg", "rotation_deg", "n_au_atoms", "n_support_atoms"}
 OPTICS_KEYS = {"energy_eV", "defocus_A", "cs_um", "focal_spread_A", "blur_A"}
 METADATA_KEYS = STRUCTURE_KEYS | OPTICS_KEYS | {
-    "dose_e_per_A2", "dose_e_per_px", "pixel_size_A", "size_px", "exit_wave_sampling_A", "detector",
+    "dose_e_per_A2", "dose_e_per_px", "pixel_size_A", "size_px", "margin_px", "margin_A",
+    "exit_wave_sampling_A", "detector",
     "mtf_c0", "mtf_c3", "mtf_C", "n0_e_per_px", "hull_area_px", "mask_area_px", "seed",
     "structure_index", "frozen_phonons",
 }
@@ -54,6 +58,9 @@ def test_dataset_has_every_sample_with_arrays_and_complete_metadata(small_datase
         assert 0.25 <= md["mtf_c0"] <= 0.6 and 0.005 <= md["n0_e_per_px"] <= 0.015
         clean, noisy, mask = sample.array("clean"), sample.array("noisy"), sample.array("mask")
         assert clean.shape == noisy.shape == mask.shape == (SIZE_PX, SIZE_PX)
+        # Simulated with the automatic margin (the lens delocalisation at the 0.2 Å grid), cropped.
+        assert md["margin_px"] == math.ceil(lens_margin_A(MicroscopeRanges(), 0.2) / 0.4) == 39
+        assert md["margin_A"] == pytest.approx(md["margin_px"] * md["pixel_size_A"])
         assert clean.dtype == noisy.dtype == np.float32 and mask.dtype == np.uint8
         assert mask.sum() == md["mask_area_px"] == pytest.approx(md["hull_area_px"], rel=0.02)
         # Counts scale with the dose: mean noisy / dose ≈ mean clean (+ readout).
@@ -139,3 +146,18 @@ def test_dose_series_has_rising_doses_fixed_structure_and_optics(tmp_path: Path)
     report = simulate_dose_series(out, dose_min_e_per_A2=10.0, dose_max_e_per_A2=1e4, n_frames=4,
                                   seed=3, mtf="mtf3", **FAST)
     assert report.samples_written == 0
+    # The default margin covers these fixed optics (not the whole Table 1 range).
+    optics = store.attrs["simulation"]["optics"]
+    margin = lens_margin_A(MicroscopeParams(**optics), 0.2)
+    assert {m["margin_px"] for m in meta} == {math.ceil(margin / 0.4 - 1e-9)}
+
+
+def test_explicit_margin_is_used_and_a_bad_one_rejected(tmp_path: Path) -> None:
+    out = tmp_path / "framed.zarr"
+    simulate_dose_series(out, doses_e_per_A2=[100.0], seed=3, margin_A=3.9, **FAST)
+    store = DatasetStore.open(out)
+    md = store.sample("f0000").metadata
+    assert md["margin_px"] == 10 and md["margin_A"] == pytest.approx(4.0)
+    assert store.attrs["simulation"]["margin_A"] == 3.9
+    with pytest.raises(InvalidParameterError, match="margin_A"):
+        simulate_dose_series(tmp_path / "bad.zarr", doses_e_per_A2=[100.0], margin_A=-1.0, **FAST)

@@ -101,6 +101,11 @@ def test_hull_mask_of_a_square_is_exact() -> None:
     assert mask.sum() == 1600
     with pytest.raises(InvalidParameterError):
         hull_mask(square[:2], 0.5, (100, 100))
+    # Cropped: only the part inside the image counts (pixel edges at x, y = 0 .. 20 Å here).
+    mask, area = hull_mask(square, 0.5, (40, 40), origin_A=0.25)
+    assert area == pytest.approx(400.0) and mask.sum() == 400
+    mask, area = hull_mask(square + 100.0, 0.5, (40, 40), origin_A=0.25)
+    assert area == 0.0 and mask.sum() == 0
 
 
 def test_mismatched_grid_is_a_clear_error(simulated: Simulated) -> None:

@@ -14,6 +14,7 @@ multislice across 2 cores, with scheduler overhead; processes keep each core bus
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -28,7 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.io.store import DatasetStore
 from dosewise.physics import MTFParams, MTFPreset
-from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, oversampling
+from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, lens_margin_A, oversampling
 from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges, make_ranges
 from dosewise.simulate.render import (
     DEFAULT_N0_E_PER_PX,
@@ -62,6 +63,8 @@ class SimulationConfig:
     max_sampling_A: float = 0.1
     slice_thickness_A: float = 2.0
     frozen_phonons: int = 0
+    # Simulated frame around the field (Å, rounded up to whole pixels); None: lens_margin_A.
+    margin_A: float | None = None
 
     def attrs(self) -> dict[str, Any]:
         values = asdict(self)
@@ -98,16 +101,32 @@ class SimulatedStructure:
     pixel_size_A: float
 
 
-def simulate_structure(config: SimulationConfig, structure_index: int) -> SimulatedStructure:
-    """Build structure ``structure_index`` and its exit wave (the expensive step)."""
+def structure_margin_A(config: SimulationConfig, pixel_size_A: float, sampling_A: float,
+                       optics: MicroscopeRanges | MicroscopeParams | None = None) -> float:
+    """The margin simulated around the field: ``config.margin_A`` or the lens delocalisation
+    for ``optics`` (default: every optics ``config.ranges`` can draw), in whole pixels."""
+    margin_A = config.margin_A
+    if margin_A is None:
+        margin_A = lens_margin_A(optics if optics is not None else config.ranges, sampling_A)
+    return math.ceil(margin_A / pixel_size_A - 1e-9) * pixel_size_A
+
+
+def simulate_structure(config: SimulationConfig, structure_index: int, *,
+                       optics: MicroscopeRanges | MicroscopeParams | None = None) -> SimulatedStructure:
+    """Build structure ``structure_index`` and its exit wave (the expensive step).
+
+    The cell is the field plus a margin (:func:`structure_margin_A`) that covers the
+    lens delocalisation of ``optics``, by default of every optics the ranges can draw.
+    """
     rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(structure_index, 0)))
     pixel_size_A = config.ranges.sample_pixel_size_A(rng)
+    sampling_A = pixel_size_A / oversampling(pixel_size_A, config.max_sampling_A)
     particle = build_supported_particle(config.size_px * pixel_size_A, seed=rng,
-                                        diameter_range_A=config.diameter_range_A)
-    factor = oversampling(pixel_size_A, config.max_sampling_A)
+                                        diameter_range_A=config.diameter_range_A,
+                                        margin_A=structure_margin_A(config, pixel_size_A, sampling_A, optics))
     exit_wave = compute_exit_wave(
         particle.atoms,
-        sampling_A=pixel_size_A / factor,
+        sampling_A=sampling_A,
         energy_eV=config.ranges.energy_eV,
         seed=rng,
         slice_thickness_A=config.slice_thickness_A,
@@ -177,6 +196,14 @@ def _check_counts(**counts: int) -> None:
             raise InvalidParameterError(f"{name} must be an integer >= 1, got {value}")
 
 
+def _check_margin(margin_A: float | None) -> float | None:
+    if margin_A is None:
+        return None
+    if not (np.isfinite(margin_A) and margin_A >= 0):
+        raise InvalidParameterError(f"margin_A must be None (automatic) or >= 0 Å, got {margin_A}")
+    return float(margin_A)
+
+
 def simulate_hrtem_dataset(
     out: str | Path,
     *,
@@ -193,6 +220,7 @@ def simulate_hrtem_dataset(
     diameter_range_A: tuple[float, float] = (15.0, 50.0),
     max_sampling_A: float = 0.1,
     frozen_phonons: int = 0,
+    margin_A: float | None = None,
     progress: bool = True,
 ) -> SimulationReport:
     """Simulate ``n_structures`` x ``variants_per_structure`` labelled images into ``out``.
@@ -203,6 +231,11 @@ def simulate_hrtem_dataset(
     drawn per structure, optics, dose and detector per variant. Structures whose
     variants are all in the store are skipped, so an interrupted run resumes where it
     stopped and produces the same samples as an uninterrupted one.
+
+    Each structure is simulated with ``margin_A`` (default: the largest lens
+    delocalisation any drawn optics can cause, :func:`~dosewise.simulate.hrtem.lens_margin_A`)
+    around the field and cropped to ``size_px`` afterwards, so no image shows the seam of
+    the periodic cell or contrast wrapped across it.
     """
     _check_counts(n_structures=n_structures, variants_per_structure=variants_per_structure,
                   size_px=size_px, workers=workers)
@@ -211,7 +244,8 @@ def simulate_hrtem_dataset(
                             "pixel_size_A": _pixel_size_range(pixel_size_A)})
     config = SimulationConfig(seed=int(seed), size_px=int(size_px), ranges=ranges, mtf=resolve_mtf(mtf),
                               n0_e_per_px=float(n0_e_per_px), diameter_range_A=tuple(diameter_range_A),
-                              max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons))
+                              max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons),
+                              margin_A=_check_margin(margin_A))
     out = Path(out)
     store = _open_store(out, {"kind": "hrtem", "simulation": config.attrs()})
     todo = [s for s in range(n_structures)
@@ -268,6 +302,7 @@ def simulate_dose_series(
     diameter_range_A: tuple[float, float] = (15.0, 50.0),
     max_sampling_A: float = 0.1,
     frozen_phonons: int = 0,
+    margin_A: float | None = None,
     progress: bool = True,
 ) -> SimulationReport:
     """One structure, fixed optics and detector, frame dose rising log-spaced (dose-limit studies).
@@ -275,7 +310,8 @@ def simulate_dose_series(
     Frames ``f0000``.. carry the same arrays and metadata as a dataset sample plus
     ``frame_index``; only the dose and the noise realisation change between frames.
     ``microscope`` fixes the optics (its dose is ignored); by default they are drawn
-    from seed 003 Table 1 with ``seed``.
+    from seed 003 Table 1 with ``seed``. The default margin covers the delocalisation
+    of these fixed optics.
     """
     if doses_e_per_A2 is None:
         _check_counts(n_frames=n_frames)
@@ -292,7 +328,8 @@ def simulate_dose_series(
     ranges = make_ranges(pixel_size_A=_pixel_size_range(pixel_size_A))
     config = SimulationConfig(seed=int(seed), size_px=int(size_px), ranges=ranges, mtf=resolve_mtf(mtf),
                               n0_e_per_px=float(n0_e_per_px), diameter_range_A=tuple(diameter_range_A),
-                              max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons))
+                              max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons),
+                              margin_A=_check_margin(margin_A))
     fixed_rng = _variant_rng(config, 0, 0)
     optics = microscope or ranges.sample(fixed_rng)
     detector: Detector = draw_detector(config.mtf, fixed_rng, config.n0_e_per_px)
@@ -302,7 +339,7 @@ def simulate_dose_series(
     store = _open_store(out, attrs)
     todo = [f for f in range(len(doses)) if not store.has(frame_id(f))]
     if todo:
-        structure = simulate_structure(config, 0)
+        structure = simulate_structure(config, 0, optics=optics)
         with _progress(progress) as bar:
             task = bar.add_task("simulating dose series", total=len(doses), completed=len(doses) - len(todo))
             for f in todo:

@@ -9,6 +9,12 @@ Arrays here are in image convention, ``[row, col] = [y, x]`` (abTEM's are ``[x, 
 :func:`compute_exit_wave` transposes once). The exit wave is simulated on a grid an
 integer factor finer than the detector pixel, and the image is binned by that
 factor, as the detector integrates over its pixels.
+
+The multislice cell is periodic, and the lens moves contrast at spatial frequency k
+sideways by up to R(k) = λk|C10 + λ²C30k²| (the gradient of χ / 2π). So the cell is
+the field of view plus a margin of that delocalisation, plus the width of an atom's
+contrast and of the image blur, on every side (:func:`lens_margin_A`), and the image
+is cropped back to the field afterwards.
 """
 
 from __future__ import annotations
@@ -22,9 +28,17 @@ import scipy.fft
 from ase import Atoms
 
 from dosewise.errors import InvalidParameterError
-from dosewise.simulate.microscope import MicroscopeParams
+from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
 
 UM_TO_A = 1e4
+# The margin covers the delocalisation of every spatial frequency at which the lens's
+# damping -- temporal-coherence envelope times image blur, at the smallest focal spread
+# and blur that can be drawn -- is still above this fraction (see lens_margin_A) ...
+MARGIN_DAMPING = 0.1
+# ... plus the half-width of one atom's in-focus contrast (its projected potential) ...
+MARGIN_ATOM_A = 2.0
+# ... plus this many standard deviations of the largest image blur.
+MARGIN_BLUR_SIGMAS = 3.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,56 @@ def compute_exit_wave(
         array = np.asarray(waves.compute(scheduler="synchronous", progress_bar=False).array)
     return ExitWave(array=np.ascontiguousarray(np.swapaxes(array, -1, -2)),
                     sampling_A=float(extent[0] / gpts[0]), energy_eV=float(energy_eV))
+
+
+def antialias_cutoff(sampling_A: float) -> float:
+    """Highest spatial frequency (1/Å) in the exit wave: abTEM's aperture at 2/3 of Nyquist."""
+    return 2.0 / 3.0 / (2.0 * sampling_A)
+
+
+def lens_margin_A(
+    optics: MicroscopeRanges | MicroscopeParams, sampling_A: float, *, damping: float = MARGIN_DAMPING
+) -> float:
+    """Margin (Å) that keeps the periodic cell's edge out of the image for any optics in ``optics``.
+
+    The largest lens delocalisation plus how far one atom's contrast reaches:
+    ``max R(k) + MARGIN_ATOM_A + MARGIN_BLUR_SIGMAS * largest blur``.
+
+    R(k) = λk|C10 + λ²C30k²| is the lateral shift of contrast at spatial frequency k
+    (C10 = -defocus_A, C30 = cs_um·1e4 Å), for an exit wave at ``sampling_A``. It is
+    maximised over the corners of the defocus and Cs ranges (R is convex in them) and
+    over 0 <= k <= k_max, where k_max is the smaller of the exit wave's anti-aliasing
+    cutoff and the frequency at which exp(-(πλσk²)²/2)·exp(-2π²b²k²) -- temporal
+    envelope and blur, at the smallest focal spread σ and blur b -- falls to
+    ``damping``: contrast that would be delocalised further is damped below that
+    fraction of its in-focus amplitude.
+    """
+    if sampling_A <= 0 or not 0 < damping < 1:
+        raise InvalidParameterError(f"need sampling > 0 Å and 0 < damping < 1, got {sampling_A}, {damping}")
+    if isinstance(optics, MicroscopeParams):
+        defocus = (optics.defocus_A, optics.defocus_A)
+        cs = (optics.cs_um, optics.cs_um)
+        sigma, blur, max_blur = optics.focal_spread_A, optics.blur_A, optics.blur_A
+    else:
+        defocus, cs = optics.defocus_A, optics.cs_um
+        sigma, blur, max_blur = optics.focal_spread_A[0], optics.blur_A[0], optics.blur_A[1]
+    wavelength = electron_wavelength_A(optics.energy_eV)
+    # Damping exp(-(a u² + b u)) with u = k²: solve a u² + b u = ln(1 / damping).
+    a = 0.5 * (math.pi * wavelength * sigma) ** 2
+    b = 2 * math.pi**2 * blur**2
+    log_damping = math.log(1.0 / damping)
+    if a > 0:
+        u = (-b + math.sqrt(b * b + 4 * a * log_damping)) / (2 * a)
+    elif b > 0:
+        u = log_damping / b
+    else:
+        u = math.inf
+    k_max = min(antialias_cutoff(sampling_A), math.sqrt(u))
+    k = np.linspace(0.0, k_max, 2049)
+    shifts = [
+        wavelength * k * np.abs(-d + wavelength**2 * c * UM_TO_A * k**2) for d in defocus for c in cs
+    ]
+    return float(np.max(shifts)) + MARGIN_ATOM_A + MARGIN_BLUR_SIGMAS * max_blur
 
 
 def _spatial_frequencies(shape: tuple[int, int], sampling_A: float, *, half: bool = False) -> np.ndarray:

@@ -1,10 +1,12 @@
 """One labelled sample (clean, noisy, mask, metadata) from a structure's exit wave.
 
 This is the cheap per-image step that seed 003 repeats for every image epoch:
-lens + envelope + blur + binning (:func:`image_from_exit_wave`), then the detector
+lens + envelope + blur + binning (:func:`image_from_exit_wave`) on the whole
+simulation cell, crop of the margin (the periodic cell's seam and what the lens
+wrapped across it lie there), then the detector
 (:func:`dosewise.physics.detector_image`: MTF-spread shot noise + readout noise)
-at the final pixel size, with the dose converted from e-/Å² so it means the same at
-any binning.
+on the cropped field at the final pixel size, with the dose converted from e-/Å² so
+it means the same at any binning.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ def draw_detector(mtf: MTFParams | MTFPreset | None, rng: np.random.Generator,
     return Detector(mtf=mtf, n0_e_per_px=float(n0_e_per_px), name="fixed" if mtf else "none")
 
 
+def margin_pixels(margin_A: float, pixel_size_A: float) -> int:
+    """The margin in whole detector pixels; an error if ``margin_A`` is not (close to) one."""
+    margin_px = int(round(margin_A / pixel_size_A))
+    if margin_px < 0 or abs(margin_px * pixel_size_A - margin_A) > 1e-6 * max(pixel_size_A, margin_A):
+        raise InvalidParameterError(
+            f"margin {margin_A:.6g} Å is not a whole number of {pixel_size_A:.6g} Å pixels"
+        )
+    return margin_px
+
+
 @dataclass(frozen=True)
 class Sample:
     arrays: dict[str, np.ndarray]
@@ -81,18 +93,28 @@ def render_sample(
     size_px: int,
     rng: np.random.Generator,
 ) -> Sample:
-    """Clean image, noisy counts and particle mask for one set of imaging conditions."""
+    """Clean image, noisy counts and particle mask for one set of imaging conditions.
+
+    The exit wave covers the particle's whole cell, the ``size_px`` field plus
+    ``particle.margin_A`` (a whole number of pixels) on every side; the clean image
+    and the mask are cropped to the field before the detector noise is drawn.
+    """
+    margin_px = margin_pixels(particle.margin_A, pixel_size_A)
     shape = (size_px, size_px)
-    clean = image_from_exit_wave(exit_wave.array, exit_wave.sampling_A, microscope, pixel_size_A, shape)
+    full = (size_px + 2 * margin_px,) * 2
+    image = image_from_exit_wave(exit_wave.array, exit_wave.sampling_A, microscope, pixel_size_A, full)
+    clean = np.ascontiguousarray(image[margin_px:margin_px + size_px, margin_px:margin_px + size_px])
     dose_px = dose_e_per_px(microscope.dose_e_per_A2, pixel_size_A)
     noisy = detector_image(clean, dose_px, mtf=detector.mtf, n0_e_per_px=detector.n0_e_per_px, seed=rng)
-    mask, hull_area_px = hull_mask(particle.au_xy_A, pixel_size_A, shape,
-                                   origin_A=pixel_origin_A(exit_wave.sampling_A, pixel_size_A))
+    origin_A = pixel_origin_A(exit_wave.sampling_A, pixel_size_A) + margin_px * pixel_size_A
+    mask, hull_area_px = hull_mask(particle.au_xy_A, pixel_size_A, shape, origin_A=origin_A)
     metadata = {
         **microscope.model_dump(),
         "dose_e_per_px": dose_px,
         "pixel_size_A": pixel_size_A,
         "size_px": size_px,
+        "margin_px": margin_px,
+        "margin_A": margin_px * pixel_size_A,
         "exit_wave_sampling_A": exit_wave.sampling_A,
         **detector.metadata(),
         **particle.params.as_dict(),

@@ -13,6 +13,11 @@ Geometry, seen along the beam (z):
 * the whole assembly is tilted off the zone axis by up to 3° and rotated at random
   about the optical axis, then cut to the cell; the support is built larger than
   the cell diagonal so that it still fills its half of the field after rotation.
+* the cell is the requested field of view plus a ``margin_A`` frame on every side.
+  The simulation is periodic, so the support is cut at the cell edge and the lens
+  delocalises contrast across it; with a margin the cut (and what the lens smears
+  across it) lies outside the field, which is cropped out of the image afterwards
+  (:func:`dosewise.simulate.render.render_sample`).
 """
 
 from __future__ import annotations
@@ -60,11 +65,20 @@ class StructureParams:
 
 @dataclass(frozen=True)
 class SupportedParticle:
-    """Atoms in a cell of ``field_A`` x ``field_A`` laterally; ``au_indices`` index the particle."""
+    """Atoms in a cell of ``field_A + 2 margin_A`` square laterally; ``au_indices`` index the particle.
+
+    The field of view is the central ``field_A`` x ``field_A`` square of the cell,
+    i.e. cell coordinates ``[margin_A, margin_A + field_A)`` in x and y.
+    """
 
     atoms: Atoms
     au_indices: np.ndarray
     params: StructureParams
+    margin_A: float = 0.0
+
+    @property
+    def field_A(self) -> float:
+        return float(self.atoms.cell.lengths()[0] - 2 * self.margin_A)
 
     @property
     def au_xy_A(self) -> np.ndarray:
@@ -112,13 +126,19 @@ def _ceo2_cell() -> Atoms:
 
 
 def _support(width_A: float, depth_A: float, thickness_A: float) -> Atoms:
-    """CeO2 with its (111) surface at y = 0, spanning x in ±width/2, y in [-depth, 0], z in [0, thickness]."""
+    """CeO2 with its (111) surface at y = 0, spanning at least ±width/2 in x, [-depth, 0] in y.
+
+    z runs over [0, thickness]. The lattice is registered to x = 0 independently of
+    ``width_A`` (shifted by whole periods only), so a wider support -- a larger
+    simulation margin -- adds atoms at the sides without moving the ones near the particle.
+    """
     cell = _ceo2_cell()
     period = cell.cell.lengths()
-    reps = tuple(int(math.ceil(extent / p)) for extent, p in zip((width_A, depth_A, thickness_A), period))
+    half_x = int(math.ceil(width_A / 2 / period[0]))
+    reps = (2 * half_x, int(math.ceil(depth_A / period[1])), int(math.ceil(thickness_A / period[2])))
     slab = cell.repeat(reps)
     pos = slab.positions
-    pos = pos - [pos[:, 0].min() + width_A / 2, pos[:, 1].max(), pos[:, 2].min()]
+    pos = pos - [cell.positions[:, 0].min() + half_x * period[0], pos[:, 1].max(), pos[:, 2].min()]
     return Atoms(slab.get_chemical_symbols(), positions=pos)
 
 
@@ -136,15 +156,22 @@ def build_supported_particle(
     diameter_range_A: tuple[float, float] = (15.0, 50.0),
     max_tilt_deg: float = 3.0,
     vacuum_A: float = 5.0,
+    margin_A: float = 0.0,
 ) -> SupportedParticle:
-    """One random supported particle in a square cell of side ``field_A`` (Å).
+    """One random supported particle in a field of view of side ``field_A`` (Å).
 
-    The particle is centred in the field; the support fills the cell below the
-    interface line. Diameters above 60 % of the field are capped (see
+    The cell is ``field_A + 2 margin_A`` square, with the field in its centre. The
+    particle is centred in the field; the support fills the cell below the interface
+    line, margin included, so its cut at the periodic cell edge lies ``margin_A``
+    outside the field. Diameters above 60 % of the field are capped (see
     :func:`diameter_bounds_A`) so that small test fields still hold a whole particle.
+    The random draws do not depend on ``margin_A``: the same seed gives the same
+    particle at the same place in the field for any margin.
     """
     if field_A <= 0:
         raise InvalidParameterError(f"field of view must be > 0 Å, got {field_A}")
+    if not margin_A >= 0:
+        raise InvalidParameterError(f"margin must be >= 0 Å, got {margin_A}")
     rng = np.random.default_rng(seed)
     d_low, d_high = diameter_bounds_A(field_A, diameter_range_A)
     diameter_A = float(rng.uniform(d_low, d_high))
@@ -155,7 +182,8 @@ def build_supported_particle(
     rotation_deg = float(rng.uniform(0.0, 360.0))
 
     au, face_y = _au_particle(diameter_A, layer)
-    diagonal = math.sqrt(2.0) * field_A
+    cell_A = field_A + 2 * margin_A
+    diagonal = math.sqrt(2.0) * cell_A
     support = _support(width_A=diagonal + 2 * INTERFACE_GAP_A, depth_A=diagonal, thickness_A=diameter_A)
     support_pos = support.positions + [0.0, face_y - INTERFACE_GAP_A, -support.positions[:, 2].mean()]
 
@@ -167,15 +195,15 @@ def build_supported_particle(
     azimuth = math.radians(tilt_azimuth_deg)
     tilt = _rotation(np.array([math.cos(azimuth), math.sin(azimuth), 0.0]), math.radians(tilt_deg))
     spin = _rotation(np.array([0.0, 0.0, 1.0]), math.radians(rotation_deg))
-    positions = positions @ (spin @ tilt).T + [field_A / 2, field_A / 2, 0.0]
+    positions = positions @ (spin @ tilt).T + [cell_A / 2, cell_A / 2, 0.0]
 
     symbols = np.array(["Au"] * len(au) + support.get_chemical_symbols())
     is_au = np.arange(len(positions)) < len(au)
-    inside = np.all((positions[:, :2] >= 0) & (positions[:, :2] < field_A), axis=1)
+    inside = np.all((positions[:, :2] >= 0) & (positions[:, :2] < cell_A), axis=1)
     positions, symbols, is_au = positions[inside], symbols[inside], is_au[inside]
     positions[:, 2] += vacuum_A - positions[:, 2].min()
     atoms = Atoms(symbols.tolist(), positions=positions,
-                  cell=[field_A, field_A, positions[:, 2].max() + vacuum_A], pbc=True)
+                  cell=[cell_A, cell_A, positions[:, 2].max() + vacuum_A], pbc=True)
     params = StructureParams(
         diameter_A=diameter_A,
         truncation_layer=layer,
@@ -186,4 +214,5 @@ def build_supported_particle(
         n_au_atoms=int(is_au.sum()),
         n_support_atoms=int((~is_au).sum()),
     )
-    return SupportedParticle(atoms=atoms, au_indices=np.flatnonzero(is_au), params=params)
+    return SupportedParticle(atoms=atoms, au_indices=np.flatnonzero(is_au), params=params,
+                             margin_A=float(margin_A))
