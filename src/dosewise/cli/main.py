@@ -18,7 +18,9 @@ from rich.table import Table
 
 from dosewise import __version__
 from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.segment import segment_command
 from dosewise.cli.simulate import simulate_app
+from dosewise.cli.train import train_app
 from dosewise.errors import InvalidImageError, InvalidParameterError
 
 app = typer.Typer(
@@ -28,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(train_app, name="train")
 
 
 def _version_callback(value: bool) -> None:
@@ -270,6 +273,28 @@ def subsample(
             f"wrote {written}: {report['probe_positions']} probe positions "
             f"({scan.samples.shape[0]}x{scan.samples.shape[1]}), coverage 1/{step * step}"
         )
+
+
+# --------------------------------------------------------------------------- models
+@app.command()
+@user_errors_exit_2
+def models(as_json: JsonFlag = False) -> None:
+    """The network registry: name, parameter count and theoretical receptive field."""
+    from dosewise.models import ModelConfig, list_models, model_info
+
+    rows = [model_info(ModelConfig(name=name)) for name in list_models()]
+    if as_json:
+        emit_json({"models": rows})
+        return
+    table = Table(title="dosewise models (defaults; `--json` adds descriptions)")
+    for column in ("name", "parameters", "receptive field (px)"):
+        table.add_column(column, justify="left" if column == "name" else "right")
+    for row in rows:
+        table.add_row(row["name"], f"{row['parameters']:,}", str(row["receptive_field_px"]))
+    Console().print(table)
+
+
+app.command("segment")(segment_command)
 
 
 # --------------------------------------------------------------------------- demo

@@ -1,0 +1,43 @@
+"""Training data: datasets of (input, target) pairs, seeded augmentation, splits, normalisation."""
+
+from dosewise.data.datasets import (
+    FolderPairsDataset,
+    PairDataset,
+    StoreRestorationDataset,
+    StoreSegmentationDataset,
+    binary_mask,
+    match_pairs,
+    pair_key,
+)
+from dosewise.data.normalise import Normalisation
+from dosewise.data.sampler import EpochSampler
+from dosewise.data.splits import Split, group_of, split_ids
+from dosewise.data.transforms import (
+    Compose,
+    ExtraNoise,
+    PairTransform,
+    RandomCrop,
+    RandomFlipRotate,
+    build_transform,
+)
+
+__all__ = [
+    "Compose",
+    "EpochSampler",
+    "ExtraNoise",
+    "FolderPairsDataset",
+    "Normalisation",
+    "PairDataset",
+    "PairTransform",
+    "RandomCrop",
+    "RandomFlipRotate",
+    "Split",
+    "StoreRestorationDataset",
+    "StoreSegmentationDataset",
+    "binary_mask",
+    "build_transform",
+    "group_of",
+    "match_pairs",
+    "pair_key",
+    "split_ids",
+]

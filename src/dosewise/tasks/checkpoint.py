@@ -1,0 +1,97 @@
+"""Load a trained network from a dosewise checkpoint alone.
+
+The checkpoint carries the whole :class:`TrainConfig` as Lightning
+hyperparameters, so the network is rebuilt from its :class:`ModelConfig` and
+the input normalisation, task and threshold come with it; nothing else is
+needed at inference time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dosewise.data.normalise import Normalisation
+from dosewise.errors import DosewiseError, InputFileError, InvalidImageError
+from dosewise.models import ModelConfig, build_model
+from dosewise.tasks.config import TrainConfig
+from dosewise.tasks.module import CHECKPOINT_KEY
+
+_PREFIX = "network."
+
+
+@dataclass
+class LoadedModel:
+    """A trained network (eval mode, CPU) and what is needed to use it correctly."""
+
+    network: nn.Module
+    model_config: ModelConfig
+    normalisation: Normalisation
+    task: str
+    threshold: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @torch.no_grad()
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        """Normalise one (H, W) image and run the network: foreground probability
+        (segment) or the restored image (restore), float32 (H, W)."""
+        array = np.asarray(image, dtype=np.float32)
+        if array.ndim != 2:
+            raise InvalidImageError(f"expected one 2-D image, got shape {array.shape}")
+        device = next(self.network.parameters()).device
+        x = torch.from_numpy(self.normalisation.apply(array))[None, None].to(device)
+        output = self.network(x)
+        if self.task == "segment":
+            output = torch.sigmoid(output)
+        return output[0, 0].float().cpu().numpy()
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """Rebuild the network saved in a dosewise training checkpoint (``.ckpt``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("checkpoint not found" if not path.exists() else "is not a file", path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, not a torch file, or unsafe pickle content
+        reason = " ".join(str(exc).split())[:200]
+        raise InputFileError(f"cannot read checkpoint: {reason}", path) from exc
+    if not isinstance(checkpoint, dict) or CHECKPOINT_KEY not in checkpoint:
+        raise InputFileError("not a dosewise training checkpoint (no dosewise record)", path)
+    try:
+        config = TrainConfig.validate_dict(checkpoint["hyper_parameters"])
+    except (KeyError, DosewiseError) as exc:
+        raise InputFileError(f"checkpoint holds no valid training config: {exc}", path) from exc
+    state = {
+        key[len(_PREFIX):]: value
+        for key, value in checkpoint.get("state_dict", {}).items()
+        if key.startswith(_PREFIX)
+    }
+    network = build_model(config.model)
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise InputFileError(
+            f"weights do not fit model {config.model.name!r}: {reason}", path
+        ) from exc
+    network.eval()
+    record = checkpoint[CHECKPOINT_KEY]
+    return LoadedModel(
+        network=network,
+        model_config=config.model,
+        normalisation=config.data.normalisation,
+        task=config.task,
+        threshold=config.threshold,
+        metadata={
+            "epoch": int(checkpoint.get("epoch", -1)) + 1,
+            "global_step": int(checkpoint.get("global_step", 0)),
+            "metrics": dict(record.get("metrics", {})),
+            "path": str(path),
+        },
+    )

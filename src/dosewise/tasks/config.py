@@ -1,0 +1,156 @@
+"""The training recipe: one pydantic model, read from and written to YAML.
+
+A run's resolved config is written beside its checkpoints and carried inside
+them, so every result can be traced to the exact settings that produced it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dosewise.data.normalise import Normalisation
+from dosewise.errors import InputFileError, InvalidParameterError
+from dosewise.io import atomic_write
+from dosewise.models import ModelConfig
+
+Task = Literal["segment", "restore"]
+LossName = Literal["bce", "bce_dice", "l1", "l2", "l1_l2"]
+_DEFAULT_LOSS: dict[str, LossName] = {"segment": "bce", "restore": "l1"}
+_DEFAULT_TARGET = {"segment": "mask", "restore": "clean"}
+
+
+class DataConfig(BaseModel):
+    """Where the pairs come from and how they are augmented.
+
+    Either ``store`` (a :class:`~dosewise.io.DatasetStore`) or ``images_dir`` +
+    ``masks_dir`` (segmentation only). ``target`` defaults to "mask" (segment) or
+    "clean" (restore). Relative paths are relative to the working directory.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: Path | None = None
+    images_dir: Path | None = None
+    masks_dir: Path | None = None
+    input: str = "noisy"
+    target: str | None = None
+    class_id: int | None = Field(default=None, ge=1)
+    crop_size: int | None = Field(default=256, ge=8)
+    flips: bool = True
+    rotations: bool = True
+    extra_noise_dose_e_per_px: tuple[float, float] | None = None
+    normalisation: Normalisation = Field(default_factory=Normalisation)
+    val_fraction: float = Field(default=0.2, gt=0, lt=1)
+    test_fraction: float = Field(default=0.0, ge=0, lt=1)
+    split_seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        folders = (self.images_dir, self.masks_dir)
+        if self.store is None and None in folders:
+            raise ValueError("give either store or both images_dir and masks_dir")
+        if self.store is not None and folders != (None, None):
+            raise ValueError("give either store or images_dir/masks_dir, not both")
+        if self.extra_noise_dose_e_per_px is not None:
+            low, high = self.extra_noise_dose_e_per_px
+            if not 0 < low <= high:
+                raise ValueError(
+                    "extra_noise_dose_e_per_px must be [low, high] with 0 < low <= high"
+                )
+        return self
+
+
+class OptimiserConfig(BaseModel):
+    """Adam, as in the seeds (lr 2e-4)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["adam"] = "adam"
+    lr: float = Field(default=2e-4, gt=0)
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run needs; see docs/training.md for each field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task = "segment"
+    model: ModelConfig
+    data: DataConfig
+    loss: LossName | None = None
+    optimiser: OptimiserConfig = Field(default_factory=OptimiserConfig)
+    epochs: int = Field(default=60, ge=1)
+    batch_size: int = Field(default=8, ge=1)
+    num_workers: int = Field(default=0, ge=0)
+    precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"
+    device: str = "auto"
+    strategy: str = "auto"
+    devices: int | list[int] | Literal["auto"] = "auto"
+    num_nodes: int = Field(default=1, ge=1)
+    checkpoint_every_n_epochs: int = Field(default=5, ge=1)
+    out_dir: Path = Path("runs/train")
+    seed: int = 0
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _task_defaults(self) -> TrainConfig:
+        if self.loss is None:
+            self.loss = _DEFAULT_LOSS[self.task]
+        if self.data.target is None:
+            self.data.target = _DEFAULT_TARGET[self.task]
+        if self.task == "restore" and self.data.store is None:
+            raise ValueError(
+                "data: restoration reads input/target pairs from a store; set data.store"
+            )
+        if (self.task == "segment") != (self.loss in ("bce", "bce_dice")):
+            raise ValueError(f"loss {self.loss!r} does not fit task {self.task!r}")
+        return self
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> TrainConfig:
+        """Read and validate a YAML recipe; any problem is one line naming the file."""
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise InputFileError("config file not found", path) from exc
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            reason = " ".join(str(exc).split())
+            raise InputFileError(f"cannot read YAML config: {reason}", path) from exc
+        if not isinstance(raw, dict):
+            raise InvalidParameterError("config must be a YAML mapping of field: value", path)
+        return cls.validate_dict(raw, path)
+
+    @classmethod
+    def validate_dict(cls, raw: dict[str, Any], source: str | Path | None = None) -> TrainConfig:
+        """Validate a plain dict; errors become one :class:`InvalidParameterError` line."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidParameterError(describe_validation_error(exc), source) from exc
+
+    def to_yaml(self, path: str | Path) -> Path:
+        """Write the config (all fields, defaults resolved) as YAML, atomically."""
+        path = Path(path)
+        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        with atomic_write(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        return path
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem as ``field.path: message``, plus how many more there are."""
+    errors = exc.errors()
+    first = errors[0]
+    field = ".".join(str(part) for part in first["loc"]) or "config"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{field}: {message}{more}"

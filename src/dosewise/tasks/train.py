@@ -1,0 +1,202 @@
+"""Run a training recipe with Lightning: checkpoints, logs, curves, resume.
+
+Layout of ``out_dir``::
+
+    config.yaml                 the resolved config of the latest run
+    checkpoints/epoch005.ckpt   every ``checkpoint_every_n_epochs`` epochs (all kept)
+    checkpoints/best.ckpt       best validation metric (val/dice or val/psnr)
+    checkpoints/last.ckpt       end of the latest epoch; a new run resumes from it
+    metrics.csv                 per-epoch train/val loss and metrics, all runs merged
+    logs/version_N/             Lightning's CSV log of each run (N increases per resume)
+    tensorboard/version_N/      the same for TensorBoard
+    curves.png                  loss and metric against epoch
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from matplotlib.figure import Figure
+
+from dosewise.device import resolve_device
+from dosewise.errors import InputFileError, InvalidParameterError
+from dosewise.io import atomic_write
+from dosewise.tasks.config import TrainConfig
+from dosewise.tasks.datamodule import PairDataModule
+from dosewise.tasks.module import ImageToImageModule, monitored_metric
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a run left its files, and its final metrics."""
+
+    out_dir: Path
+    config_path: Path
+    best_checkpoint: Path | None
+    last_checkpoint: Path
+    periodic_checkpoints: list[Path]
+    metrics_csv: Path
+    curves_png: Path
+    metrics: dict[str, float]
+
+
+def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) -> TrainResult:
+    """Train ``config``; resume from ``out_dir/checkpoints/last.ckpt`` when it exists.
+
+    With the same config and seed, a run interrupted and resumed on CPU ends with
+    exactly the weights of an uninterrupted one.
+    """
+    out_dir = Path(config.out_dir)
+    ckpt_dir = out_dir / "checkpoints"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    last = ckpt_dir / "last.ckpt"
+    resume_from = last if resume and last.is_file() else None
+    if resume_from is not None:
+        _check_resumable(resume_from, config)
+    config_path = config.to_yaml(out_dir / "config.yaml")
+
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    module = ImageToImageModule(config)
+    datamodule = PairDataModule(config)
+    trainer = pl.Trainer(
+        **_hardware(config),
+        max_epochs=config.epochs,
+        callbacks=_callbacks(config, ckpt_dir, progress),
+        logger=[CSVLogger(out_dir, name="logs"), TensorBoardLogger(out_dir, name="tensorboard")],
+        enable_progress_bar=progress,
+        enable_model_summary=progress,
+        log_every_n_steps=1,
+    )
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
+
+    metrics_csv, curves_png = out_dir / "metrics.csv", out_dir / "curves.png"
+    if trainer.is_global_zero:
+        curves = collect_curves(out_dir / "logs")
+        write_curves_csv(curves, metrics_csv)
+        plot_curves(curves, curves_png, monitored_metric(config.task)[0])
+    best = ckpt_dir / "best.ckpt"
+    return TrainResult(
+        out_dir=out_dir,
+        config_path=config_path,
+        best_checkpoint=best if best.is_file() else None,
+        last_checkpoint=last,
+        periodic_checkpoints=sorted(ckpt_dir.glob("epoch*.ckpt")),
+        metrics_csv=metrics_csv,
+        curves_png=curves_png,
+        metrics={k: float(v) for k, v in trainer.callback_metrics.items()},
+    )
+
+
+def _hardware(config: TrainConfig) -> dict[str, object]:
+    """Accelerator from ``device`` ("auto" -> GPU when there is one); deterministic on CPU."""
+    device = resolve_device(config.device)
+    on_gpu = device.type == "cuda"
+    devices = config.devices
+    if on_gpu and device.index is not None and devices == "auto":
+        devices = [device.index]
+    return {
+        "accelerator": "gpu" if on_gpu else device.type,
+        "devices": devices,
+        "num_nodes": config.num_nodes,
+        "strategy": config.strategy,
+        "precision": config.precision,
+        "deterministic": not on_gpu,
+    }
+
+
+def _callbacks(config: TrainConfig, ckpt_dir: Path, progress: bool) -> list[Callback]:
+    metric, mode = monitored_metric(config.task)
+    callbacks: list[Callback] = [
+        PeriodicCheckpoint(dirpath=ckpt_dir, filename="epoch{epochs_done:03d}",
+                           auto_insert_metric_name=False,
+                           every_n_epochs=config.checkpoint_every_n_epochs, save_top_k=-1),
+        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=metric, mode=mode, save_top_k=1,
+                        enable_version_counter=False),
+        # Lightning's save_last only follows saves of its own callback; this one saves every epoch.
+        ModelCheckpoint(dirpath=ckpt_dir, filename="last", every_n_epochs=1, save_top_k=1,
+                        enable_version_counter=False),
+    ]
+    if progress:
+        callbacks.append(RichProgressBar())
+    return callbacks
+
+
+class PeriodicCheckpoint(ModelCheckpoint):
+    """Keeps every N-th epoch, named by epochs completed (``epoch005.ckpt`` after 5 epochs),
+    as the seeds count them; Lightning's ``{epoch}`` is 0-based."""
+
+    def format_checkpoint_name(self, metrics: dict[str, torch.Tensor], *args: object,
+                               **kwargs: object) -> str:
+        done = {"epochs_done": metrics["epoch"] + 1} if "epoch" in metrics else {}
+        return super().format_checkpoint_name({**metrics, **done}, *args, **kwargs)
+
+
+def _check_resumable(path: Path, config: TrainConfig) -> None:
+    """Refuse to resume a run whose network or task differ from ``config`` (the weights
+    would not fit, or would mean something else)."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        saved = checkpoint["hyper_parameters"]
+    except Exception as exc:  # an unreadable last.ckpt cannot be resumed from
+        raise InputFileError(
+            "cannot resume from this checkpoint; delete it or pass resume=False", path
+        ) from exc
+    current = config.model_dump(mode="json")
+    for field in ("task", "model"):
+        if saved.get(field) != current[field]:
+            raise InvalidParameterError(
+                f"cannot resume: the checkpoint was trained with a different {field} "
+                f"({saved.get(field)!r}); use a new out_dir or resume=False",
+                path,
+            )
+
+
+def collect_curves(log_root: Path) -> dict[str, dict[int, float]]:
+    """``{metric: {epoch: value}}`` from every run's Lightning CSV log under ``log_root``
+    (``version_0``, ``version_1``, ... one per resume); later runs win for an epoch."""
+    curves: dict[str, dict[int, float]] = {}
+    versions = sorted(log_root.glob("version_*/metrics.csv"), key=lambda p: int(p.parent.name[8:]))
+    for path in versions:
+        with open(path, newline="", encoding="utf-8") as file:
+            for row in csv.DictReader(file):
+                epoch = int(float(row["epoch"]))
+                for name, value in row.items():
+                    if name not in ("epoch", "step") and value:
+                        curves.setdefault(name, {})[epoch] = float(value)
+    return curves
+
+
+def write_curves_csv(curves: dict[str, dict[int, float]], out: Path) -> Path:
+    """One row per epoch (1-based) and one column per metric."""
+    names = sorted(curves)
+    epochs = sorted({e for values in curves.values() for e in values})
+    with atomic_write(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["epoch", *names])
+        for epoch in epochs:
+            writer.writerow([epoch + 1, *(curves[n].get(epoch, "") for n in names)])
+    return out
+
+
+def plot_curves(curves: dict[str, dict[int, float]], out: Path, metric: str) -> Path:
+    """PNG of train/val loss (left) and the monitored metric (right) against epoch."""
+    fig = Figure(figsize=(9, 3.5))
+    loss_ax, metric_ax = fig.subplots(1, 2)
+    for ax, names in ((loss_ax, ("train/loss", "val/loss")), (metric_ax, (metric,))):
+        for name in names:
+            if name in curves:
+                epochs = sorted(curves[name])
+                ax.plot([e + 1 for e in epochs], [curves[name][e] for e in epochs], marker="o",
+                        label=name)
+        ax.set(xlabel="epoch", ylabel=names[-1].split("/")[-1])
+        ax.legend()
+    fig.tight_layout()
+    with atomic_write(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    return out
