@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_models.py   (writes benchmarks/results/models.md)
 Forward: one 1x1x512x512 image, torch.inference_mode, median of 5 after a warm-up.
 Training step: batch 8 of 256x256, Adam + BCE-with-logits, float32, median of 3 after a warm-up.
-Peak memory: ru_maxrss of a fresh subprocess doing one forward+backward (batch 2, 256x256).
+Peak memory: peak-RSS growth (VmHWM) of a fresh subprocess doing one forward+backward (batch 2, 256x256).
 """
 
 from __future__ import annotations
@@ -56,16 +56,24 @@ def train_step_ms(model: torch.nn.Module) -> float:
 
 
 def msd_peak_mb(depth: int) -> float:
-    """Peak RSS growth of one training forward+backward, measured in a fresh process."""
+    """Peak RSS growth of one training forward+backward, in a fresh process.
+
+    The kernel's peak-RSS counter (VmHWM) is reset through /proc/self/clear_refs after the
+    model is built, so the import-time peak does not hide the step's own peak.
+    """
     code = (
-        "import resource, torch\n"
+        "import torch\n"
         "from dosewise.models import ModelConfig, build_model\n"
+        "def kb(key):\n"
+        "    line = next(l for l in open('/proc/self/status') if l.startswith(key))\n"
+        "    return int(line.split()[1])\n"
         "torch.set_num_threads(2)\n"
         f"m = build_model(ModelConfig(name='msdnet', options={{'depth': {depth}}}))\n"
         "x = torch.randn(2, 1, 256, 256)\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
+        "base = kb('VmRSS')\n"
         "m(x).square().mean().backward()\n"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)\n"
+        "print((kb('VmHWM') - base) / 1024)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
@@ -106,7 +114,7 @@ def main() -> None:
     ]
     for name, (params, rf, fwd, train) in rows.items():
         lines.append(f"| {name} | {params:,} | {rf} | {fwd:.0f} | {fwd / ref[2]:.2f} | {train:.0f} | {train / ref[3]:.2f} |")
-    lines += ["", "MSD-net peak training memory (forward+backward, batch 2 of 256x256, ru_maxrss growth):", "",
+    lines += ["", "MSD-net peak training memory (forward+backward, batch 2 of 256x256, peak-RSS growth):", "",
               "| depth | peak MB | MB per layer |", "|---|---|---|"]
     for depth in (25, 50, 100):
         mb = msd_peak_mb(depth)

@@ -9,70 +9,97 @@ back from simulated vacuum frames, and writes ``report.html``. Later features
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 
+from dosewise.infer import dice, segment
 from dosewise.io import DatasetStore
 from dosewise.physics import MTF_PRESETS, MTFParams, detector_image, fit_mtf, fit_readout_n0
 from dosewise.report import HtmlReport
 from dosewise.report.figures import montage, mtf_fit_figure, readout_fit_figure
 from dosewise.simulate import simulate_dose_series, simulate_hrtem_dataset
+from dosewise.tasks import TrainConfig, load_model, train
 
-DEMO_SIZE_PX = 256
-DEMO_PIXEL_SIZE_A = 0.25
 MONTAGE_DOSES_E_PER_A2 = (10.0, 100.0, 1000.0)
 
 
-def run_demo(out: Path, *, seed: int = 0, console: Console | None = None) -> Path:
+@dataclass(frozen=True)
+class DemoSettings:
+    """How big the demo runs; ``FULL`` is `dosewise demo`, ``QUICK`` a first look (and the tests)."""
+
+    size_px: int = 256
+    pixel_size_A: float = 0.25
+    train_structures: int = 14
+    variants_per_structure: int = 3
+    held_out_structures: int = 4
+    train_minutes: float = 2.5
+    crop_px: int = 128
+    model: str = "unet-2-44"
+
+
+FULL = DemoSettings()
+QUICK = DemoSettings(size_px=96, train_structures=3, variants_per_structure=2, held_out_structures=1,
+                     train_minutes=0.15, crop_px=64)
+SEGMENT_DOSE_RANGE_E_PER_A2 = (1e3, 1e5)
+
+
+def run_demo(out: Path, *, seed: int = 0, settings: DemoSettings = FULL, console: Console | None = None) -> Path:
     """Run every demo step into ``out`` and return the path of the HTML report."""
     console = console or Console(stderr=True)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    report = HtmlReport("dosewise demo: the low-dose HRTEM forward model")
+    report = HtmlReport("dosewise demo: low-dose HRTEM, from simulation to segmentation")
     report.text(
         "Au nanoparticles on CeO2 (111), [110] zone axis, simulated with abTEM multislice; microscope "
         "parameters drawn from seed 003 Table 1; detector noise MTF[Poisson(N_D·I)] + Poisson(N0) "
-        "(seed 003 eq. 3). Everything below is recomputed by `dosewise demo`."
+        "(seed 003 eq. 3); a U-Net trained on the simulated images segments held-out ones. "
+        "Everything below is recomputed by `dosewise demo`."
     )
     timings: list[list[object]] = []
+    simulation = dict(size_px=settings.size_px, pixel_size_A=settings.pixel_size_A, mtf="mtf4", workers=1)
 
-    console.print("[bold]1/3[/] simulating a dose series (one structure, fixed optics)")
+    console.print("[bold]1/4[/] simulating a dose series (one structure, fixed optics)")
     start = time.perf_counter()
     series_path = out / "dose_series.zarr"
     simulate_dose_series(
         series_path,
         doses_e_per_A2=np.array(MONTAGE_DOSES_E_PER_A2),
-        size_px=DEMO_SIZE_PX,
-        pixel_size_A=DEMO_PIXEL_SIZE_A,
+        size_px=settings.size_px,
+        pixel_size_A=settings.pixel_size_A,
         mtf="mtf4",
         seed=seed,
     )
     timings.append(["dose series", time.perf_counter() - start])
     _dose_series_section(report, DatasetStore.open(series_path))
 
-    console.print("[bold]2/3[/] simulating a small labelled data set (exit-wave reuse)")
+    console.print("[bold]2/4[/] simulating labelled training and held-out images (exit-wave reuse)")
     start = time.perf_counter()
-    dataset_path = out / "hrtem.zarr"
+    train_path, held_out_path = out / "hrtem_train.zarr", out / "hrtem_held_out.zarr"
     simulate_hrtem_dataset(
-        dataset_path,
-        n_structures=3,
-        variants_per_structure=2,
-        size_px=DEMO_SIZE_PX,
-        pixel_size_A=DEMO_PIXEL_SIZE_A,
-        dose_range_e_per_A2=(1e2, 1e4),
-        mtf="mtf4",
-        seed=seed,
-        workers=1,
+        train_path, n_structures=settings.train_structures,
+        variants_per_structure=settings.variants_per_structure,
+        dose_range_e_per_A2=SEGMENT_DOSE_RANGE_E_PER_A2, seed=seed, **simulation,
     )
-    timings.append(["labelled data set (3 structures x 2 variants)", time.perf_counter() - start])
-    _dataset_section(report, DatasetStore.open(dataset_path))
+    simulate_hrtem_dataset(
+        held_out_path, n_structures=settings.held_out_structures, variants_per_structure=2,
+        dose_range_e_per_A2=SEGMENT_DOSE_RANGE_E_PER_A2, seed=seed + 1, **simulation,
+    )
+    n_images = settings.variants_per_structure * settings.train_structures + 2 * settings.held_out_structures
+    timings.append([f"labelled images ({n_images})", time.perf_counter() - start])
+    _dataset_section(report, DatasetStore.open(train_path))
 
-    console.print("[bold]3/3[/] fitting the detector MTF back from simulated vacuum")
+    console.print("[bold]3/4[/] fitting the detector MTF back from simulated vacuum")
     start = time.perf_counter()
     _mtf_section(report, seed)
     timings.append(["MTF fits (vacuum dose series)", time.perf_counter() - start])
+
+    console.print(f"[bold]4/4[/] training {settings.model} for {settings.train_minutes:g} min, segmenting held-out images")
+    start = time.perf_counter()
+    _segmentation_section(report, settings, train_path, DatasetStore.open(held_out_path), out / "segment-run", seed)
+    timings.append(["segmentation: training + held-out predictions", time.perf_counter() - start])
 
     report.heading("Run time")
     report.table(["step", "seconds"], timings)
@@ -100,7 +127,7 @@ def _dose_series_section(report: HtmlReport, store: DatasetStore) -> None:
 
 
 def _dataset_section(report: HtmlReport, store: DatasetStore) -> None:
-    ids = store.ids()
+    ids = store.ids()[:6]
     samples = [store.sample(sample_id) for sample_id in ids]
     images: list[np.ndarray] = []
     titles: list[str] = []
@@ -109,7 +136,8 @@ def _dataset_section(report: HtmlReport, store: DatasetStore) -> None:
         dose = sample.metadata["dose_e_per_A2"]
         titles += [f"{sample_id} clean", f"noisy, {dose:.0f} e⁻/Å²", "mask"]
     report.heading("Labelled training images")
-    report.figure("montage_dataset", montage(images, titles, ncols=6), "Two image variants per exit wave.")
+    report.figure("montage_dataset", montage(images, titles, ncols=6),
+                  f"The first {len(ids)} of {len(store)} training images; several image variants per exit wave.")
     keys = ["dose_e_per_A2", "defocus_A", "cs_um", "focal_spread_A", "blur_A", "mtf_c0", "mtf_c3",
             "n0_e_per_px", "diameter_A", "tilt_deg"]
     rows = [[sample_id] + [sample.metadata.get(key, "") for key in keys] for sample_id, sample in zip(ids, samples, strict=True)]
@@ -148,3 +176,46 @@ def _mtf_section(report: HtmlReport, seed: int) -> None:
         ],
         f"Known answer: the MTF drawn from preset mtf3 (R² of the N0 fit {readout.r2:.3f})",
     )
+
+
+def _segmentation_section(
+    report: HtmlReport, settings: DemoSettings, train_path: Path, held_out: DatasetStore, run_dir: Path, seed: int
+) -> None:
+    config = TrainConfig.validate_dict({
+        "task": "segment",
+        "model": {"name": settings.model},
+        "data": {"store": str(train_path), "crop_size": settings.crop_px, "val_fraction": 0.2},
+        "loss": "bce_dice",
+        "epochs": 1000,
+        "max_minutes": settings.train_minutes,
+        "batch_size": 8,
+        "checkpoint_every_n_epochs": 5,
+        "out_dir": str(run_dir),
+        "seed": seed,
+    })
+    result = train(config, resume=False)
+    model = load_model(result.best_checkpoint or result.last_checkpoint)
+    images, titles, rows = [], [], []
+    for sample_id in held_out.ids():
+        sample = held_out.sample(sample_id)
+        noisy, truth = sample.array("noisy"), sample.array("mask") > 0
+        prediction = segment(noisy, model, tile_px=settings.size_px, overlap_px=0, device="auto")
+        score = dice(prediction.mask, truth)
+        dose = sample.metadata["dose_e_per_A2"]
+        rows.append([sample_id, dose, score, len(prediction.particles)])
+        images += [noisy, truth.astype(np.float32), prediction.probability]
+        titles += [f"{sample_id}, {dose:.0f} e⁻/Å²", "true mask", f"predicted, Dice {score:.2f}"]
+    report.heading("Segmentation of held-out simulated images")
+    report.text(
+        f"{settings.model} trained with BCE + Dice for {settings.train_minutes:g} CPU-minutes on the training "
+        f"images above (random {settings.crop_px}² crops, flips, 90° rotations); held-out images come from "
+        "other structures (another seed). Best checkpoint by validation Dice. Longer training does better: "
+        "see BENCHMARKS.md."
+    )
+    report.figure("segmentation_held_out", montage(images, titles, ncols=6),
+                  "Noisy input, exact mask (Au convex hull) and the predicted probability map.")
+    report.png("training_curves", Path(result.curves_png).read_bytes(), "Training and validation curves.")
+    mean_dice = float(np.mean([row[2] for row in rows]))
+    report.table(["image", "dose (e⁻/Å²)", "Dice", "particles found"], rows,
+                 f"Held-out Dice, mean {mean_dice:.3f}")
+

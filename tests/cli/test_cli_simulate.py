@@ -56,9 +56,10 @@ def test_simulate_dose_series_rises(tmp_path: Path) -> None:
 
 
 def test_demo_writes_report(tmp_path: Path) -> None:
-    result = invoke("demo", "--out", tmp_path)
+    result = invoke("demo", "--out", tmp_path, "--quick")
     assert result.exit_code == 0, result.output
     html = (tmp_path / "report.html").read_text()
-    assert html.count("data:image/png;base64") >= 4
-    for name in ("montage_dose_series", "montage_dataset", "mtf_fit", "readout_fit"):
+    assert html.count("data:image/png;base64") >= 6
+    assert "Held-out Dice" in html
+    for name in ("montage_dose_series", "montage_dataset", "mtf_fit", "readout_fit", "segmentation_held_out"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000

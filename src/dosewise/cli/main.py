@@ -303,9 +303,10 @@ app.command("segment")(segment_command)
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder for report.html and its data.")] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    quick: Annotated[bool, typer.Option(help="A smaller, faster run (about a minute) for a first look.")] = False,
 ) -> None:
-    """Simulate Au/CeO2 HRTEM, a dose series and an MTF fit; write <out>/report.html."""
-    from dosewise.demo import run_demo
+    """Simulate Au/CeO2 HRTEM, fit the MTF, train and apply a segmentation net; write <out>/report.html."""
+    from dosewise.demo import FULL, QUICK, run_demo
 
-    report_path = run_demo(out, seed=seed, console=console)
+    report_path = run_demo(out, seed=seed, settings=QUICK if quick else FULL, console=console)
     console.print(f"[bold green]report:[/] {report_path}")

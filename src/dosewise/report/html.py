@@ -57,7 +57,10 @@ class HtmlReport:
 
     def figure(self, name: str, fig: Figure, caption: str = "") -> None:
         """Embed a figure; it is also written as ``<name>.png`` next to the report."""
-        png = _png_bytes(fig)
+        self.png(name, _png_bytes(fig), caption)
+
+    def png(self, name: str, png: bytes, caption: str = "") -> None:
+        """Embed PNG bytes (e.g. a plot another step already wrote); also written as ``<name>.png``."""
         self._figures[name] = png
         encoded = base64.b64encode(png).decode("ascii")
         self._parts.append(

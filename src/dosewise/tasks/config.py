@@ -86,6 +86,9 @@ class TrainConfig(BaseModel):
     loss: LossName | None = None
     optimiser: OptimiserConfig = Field(default_factory=OptimiserConfig)
     epochs: int = Field(default=60, ge=1)
+    # Wall-clock budget: training stops at whichever comes first, epochs or time. A run stopped
+    # by time resumes, but no longer bit-exactly (the stop point depends on the machine's speed).
+    max_minutes: float | None = Field(default=None, gt=0)
     batch_size: int = Field(default=8, ge=1)
     num_workers: int = Field(default=0, ge=0)
     precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -67,6 +68,7 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) ->
     trainer = pl.Trainer(
         **_hardware(config),
         max_epochs=config.epochs,
+        max_time=timedelta(minutes=config.max_minutes) if config.max_minutes else None,
         callbacks=_callbacks(config, ckpt_dir, progress),
         logger=[CSVLogger(out_dir, name="logs"), TensorBoardLogger(out_dir, name="tensorboard")],
         enable_progress_bar=progress,
