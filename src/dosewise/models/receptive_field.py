@@ -88,9 +88,14 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def effective_receptive_field_px(
-    module: nn.Module, size: int, in_channels: int = 1, seed: int = 0, trials: int = 4
+    module: nn.Module, size: int, in_channels: int = 1, seed: int = 0, trials: int = 4,
+    position: int | None = None,
 ) -> int:
-    """Extent (px) of the non-zero input gradient of the centre output pixel.
+    """Extent (px) of the non-zero input gradient of one output pixel (default: the centre).
+
+    ``position`` (row = column) picks another pixel: in a U-Net with B pooling levels the
+    exact field depends on the position modulo 2**B, and the standard recursion describes
+    pixels on the pooling grid (see docs/models.md).
 
     The module runs in eval mode on ``trials`` random normal ``(1, C, size, size)``
     inputs (the union of their supports is used, so one input that switches the centre
@@ -106,7 +111,8 @@ def effective_receptive_field_px(
         for _ in range(trials):
             x = torch.randn(1, in_channels, size, size, generator=generator)
             x.requires_grad_(True)
-            module(x)[0, 0, size // 2, size // 2].backward()
+            centre = size // 2 if position is None else position
+            module(x)[0, 0, centre, centre].backward()
             support |= (x.grad[0] != 0).any(dim=0)
     finally:
         module.train(was_training)
