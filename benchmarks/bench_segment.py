@@ -11,7 +11,9 @@
 4. Runs the same model on the real nanoparticle images in ../shared/data/real/np_segmentation/
    and reports Dice against their masks (honest: a different modality and scale).
 
-Writes benchmarks/results/segment.md and prints it.
+Writes benchmarks/results/segment.md (printed) and benchmarks/results/segment.png (validation
+Dice per epoch, held-out and real examples). ``--figure-only`` redraws the figure from the
+existing run in ``--work`` without training again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ import platform
 import time
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -35,6 +41,7 @@ from dosewise.tasks import TrainConfig, load_model, train
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DIR = ROOT.parent / "shared" / "data" / "real" / "np_segmentation"
 RESULTS = ROOT / "benchmarks" / "results" / "segment.md"
+FIGURE = RESULTS.with_suffix(".png")
 SIM = dict(size_px=256, pixel_size_A=0.25, dose_range_e_per_A2=(1e3, 1e5), mtf="mtf4", progress=True)
 
 
@@ -66,6 +73,52 @@ def _real_dice(model) -> list[tuple[str, float, float]]:
     return rows
 
 
+def _val_dice_curve(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Validation Dice per epoch from Lightning's CSV log (rows without the metric are train rows)."""
+    epochs, values = [], []
+    for csv_path in sorted(run_dir.glob("logs/version_*/metrics.csv")):
+        rows = np.genfromtxt(csv_path, delimiter=",", names=True, dtype=float)
+        rows = rows[~np.isnan(rows["valdice"])]
+        epochs += list(rows["epoch"])
+        values += list(rows["valdice"])
+    return np.array(epochs), np.array(values)
+
+
+def _figure(run_dir: Path, model, test: DatasetStore) -> None:
+    """Curve, three held-out simulated images (noisy / truth / prediction) and two real ones."""
+    fig, axes = plt.subplots(3, 4, figsize=(13, 10), constrained_layout=True)
+    epochs, values = _val_dice_curve(run_dir)
+    axes[0, 0].plot(epochs + 1, values, "-", color="tab:blue")
+    axes[0, 0].set(xlabel="epoch", ylabel="validation Dice", ylim=(0, 1), title="training")
+    ids = test.ids()
+    for row, sample_id in enumerate(ids[:: max(1, len(ids) // 3)][:3]):
+        sample = test.sample(sample_id)
+        noisy = sample.array("noisy")
+        pred = segment(noisy, model, threshold=0.5, tile_px=256, overlap_px=0, device="cpu").mask
+        truth = sample.array("mask") > 0
+        dose = float(sample.metadata["dose_e_per_A2"])
+        panels = [(noisy, f"held-out, {dose:.0f} e-/Å²"), (truth, "true mask"),
+                  (pred, f"prediction, Dice {dice(pred, truth):.3f}")]
+        for offset, (image, title) in enumerate(panels):
+            ax = axes[row, (1 if row == 0 else 0) + offset]
+            ax.imshow(image, cmap="gray")
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+    real = sorted(REAL_DIR.glob("*__image.tif"))[-2:] if REAL_DIR.is_dir() else []
+    for index, image_path in enumerate(real):
+        image = read_image(image_path)
+        pred = segment(image, model, threshold=0.5, tile_px=512, overlap_px=64, device="cpu").mask
+        target = read_mask(image_path.with_name(image_path.name.replace("__image", "__mask"))) == 1
+        ax = axes[2, 3] if index == 0 else axes[1, 3]
+        ax.imshow(np.asarray(image.data, dtype=float), cmap="gray")
+        ax.contour(pred, levels=[0.5], colors="tab:red", linewidths=0.6)
+        ax.set_title(f"real: {image_path.name.split('__')[1][:22]}\nDice {dice(pred, target):.3f}", fontsize=8)
+        ax.axis("off")
+    fig.suptitle("dosewise segmentation benchmark (Au/CeO2, simulated HRTEM)")
+    fig.savefig(FIGURE, dpi=90)
+    plt.close(fig)
+
+
 class _Untrained:
     """The same architecture with its initial weights: the reference a trained model must beat."""
 
@@ -82,9 +135,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--crop", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--figure-only", action="store_true", help="redraw the figure from the existing run")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 2)
     args.work.mkdir(parents=True, exist_ok=True)
+
+    if args.figure_only:
+        run_dir = args.work / f"run-{args.model}"
+        _figure(run_dir, load_model(run_dir / "checkpoints" / "best.ckpt"), DatasetStore.open(args.work / "test.zarr"))
+        print(f"wrote {FIGURE}")
+        return
 
     start = time.perf_counter()
     simulate_hrtem_dataset(args.work / "train.zarr", n_structures=60, variants_per_structure=4, seed=1, **SIM)
@@ -140,6 +200,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
+    _figure(args.work / f"run-{args.model}", loaded, test)
     print(text)
 
 
