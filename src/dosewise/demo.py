@@ -32,17 +32,18 @@ class DemoSettings:
 
     size_px: int = 256
     pixel_size_A: float = 0.25
-    train_structures: int = 14
-    variants_per_structure: int = 3
-    held_out_structures: int = 4
+    train_structures: int = 12
+    variants_per_structure: int = 4
+    held_out_structures: int = 3
     train_minutes: float = 2.5
     crop_px: int = 128
-    model: str = "unet-2-44"
+    model: str = "hrnet"
+    workers: int = 2
 
 
 FULL = DemoSettings()
 QUICK = DemoSettings(size_px=96, train_structures=3, variants_per_structure=2, held_out_structures=1,
-                     train_minutes=0.15, crop_px=64)
+                     train_minutes=0.15, crop_px=64, workers=1)
 SEGMENT_DOSE_RANGE_E_PER_A2 = (1e3, 1e5)
 
 
@@ -55,11 +56,11 @@ def run_demo(out: Path, *, seed: int = 0, settings: DemoSettings = FULL, console
     report.text(
         "Au nanoparticles on CeO2 (111), [110] zone axis, simulated with abTEM multislice; microscope "
         "parameters drawn from seed 003 Table 1; detector noise MTF[Poisson(N_D·I)] + Poisson(N0) "
-        "(seed 003 eq. 3); a U-Net trained on the simulated images segments held-out ones. "
+        "(seed 003 eq. 3); an HRNet trained on the simulated images segments held-out ones. "
         "Everything below is recomputed by `dosewise demo`."
     )
     timings: list[list[object]] = []
-    simulation = dict(size_px=settings.size_px, pixel_size_A=settings.pixel_size_A, mtf="mtf4", workers=1)
+    simulation = dict(size_px=settings.size_px, pixel_size_A=settings.pixel_size_A, mtf="mtf4", workers=settings.workers)
 
     console.print("[bold]1/4[/] simulating a dose series (one structure, fixed optics)")
     start = time.perf_counter()

@@ -301,7 +301,7 @@ app.command("segment")(segment_command)
 @app.command()
 @user_errors_exit_2
 def demo(
-    out: Annotated[Path, typer.Option(help="Output folder for report.html and its data.")] = Path("demo-output"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for report.html and its data.")] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     quick: Annotated[bool, typer.Option(help="A smaller, faster run (about a minute) for a first look.")] = False,
 ) -> None:

@@ -15,6 +15,8 @@ Layout of ``out_dir``::
 from __future__ import annotations
 
 import csv
+import logging
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +33,14 @@ from dosewise.io import atomic_write
 from dosewise.tasks.config import TrainConfig
 from dosewise.tasks.datamodule import PairDataModule
 from dosewise.tasks.module import ImageToImageModule, monitored_metric
+
+
+def _quiet_lightning() -> None:
+    """Keep the console to our progress bar: no hardware banner, tips or upstream deprecations."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) ->
         _check_resumable(resume_from, config)
     config_path = config.to_yaml(out_dir / "config.yaml")
 
+    _quiet_lightning()
     pl.seed_everything(config.seed, workers=True, verbose=False)
     module = ImageToImageModule(config)
     datamodule = PairDataModule(config)
@@ -72,7 +83,7 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) ->
         callbacks=_callbacks(config, ckpt_dir, progress),
         logger=[CSVLogger(out_dir, name="logs"), TensorBoardLogger(out_dir, name="tensorboard")],
         enable_progress_bar=progress,
-        enable_model_summary=progress,
+        enable_model_summary=False,
         log_every_n_steps=1,
     )
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
