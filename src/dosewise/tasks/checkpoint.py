@@ -1,4 +1,4 @@
-"""Load a trained network from a dosewise checkpoint alone.
+"""Load a trained (or pretrained) network from a dosewise checkpoint alone.
 
 The checkpoint carries the whole :class:`TrainConfig` as Lightning
 hyperparameters, so the network is rebuilt from its :class:`ModelConfig` and
@@ -21,6 +21,7 @@ from dosewise.errors import DosewiseError, InputFileError, InvalidImageError
 from dosewise.models import ModelConfig, build_model
 from dosewise.tasks.config import TrainConfig
 from dosewise.tasks.module import CHECKPOINT_KEY
+from dosewise.tasks.pretrain_config import PretrainConfig
 
 _PREFIX = "network."
 
@@ -64,7 +65,7 @@ def load_model(path: str | Path) -> LoadedModel:
     if not isinstance(checkpoint, dict) or CHECKPOINT_KEY not in checkpoint:
         raise InputFileError("not a dosewise training checkpoint (no dosewise record)", path)
     try:
-        config = TrainConfig.validate_dict(checkpoint["hyper_parameters"])
+        config = _config_of(checkpoint["hyper_parameters"])
     except (KeyError, DosewiseError) as exc:
         raise InputFileError(f"checkpoint holds no valid training config: {exc}", path) from exc
     state = {
@@ -82,16 +83,26 @@ def load_model(path: str | Path) -> LoadedModel:
         ) from exc
     network.eval()
     record = checkpoint[CHECKPOINT_KEY]
+    is_pretrained = isinstance(config, PretrainConfig)
     return LoadedModel(
         network=network,
         model_config=config.model,
         normalisation=config.data.normalisation,
-        task=config.task,
-        threshold=config.threshold,
+        # A pretext generator restores images (denoises / deblurs); it has no threshold.
+        task="restore" if is_pretrained else config.task,
+        threshold=0.5 if is_pretrained else config.threshold,
         metadata={
             "epoch": int(checkpoint.get("epoch", -1)) + 1,
             "global_step": int(checkpoint.get("global_step", 0)),
             "metrics": dict(record.get("metrics", {})),
             "path": str(path),
+            "kind": record.get("kind", "train"),
         },
     )
+
+
+def _config_of(hyper_parameters: dict[str, Any]) -> TrainConfig | PretrainConfig:
+    """The recipe a checkpoint was made with: pretraining ones have a ``pretext``."""
+    if "pretext" in hyper_parameters:
+        return PretrainConfig.validate_dict(hyper_parameters)
+    return TrainConfig.validate_dict(hyper_parameters)

@@ -7,7 +7,7 @@ them, so every result can be traced to the exact settings that produced it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -47,6 +47,9 @@ class DataConfig(BaseModel):
     val_fraction: float = Field(default=0.2, gt=0, lt=1)
     test_fraction: float = Field(default=0.0, ge=0, lt=1)
     split_seed: int = 0
+    # A small labelled set: keep only this many training samples (a seeded subset of the
+    # training split; validation and test are unchanged).
+    max_train_samples: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -75,16 +78,11 @@ class OptimiserConfig(BaseModel):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
-class TrainConfig(BaseModel):
-    """Everything a training run needs; see docs/training.md for each field."""
+class RunSettings(BaseModel):
+    """What every Lightning run shares: length, batch, hardware, checkpoints, output, seed."""
 
     model_config = ConfigDict(extra="forbid")
 
-    task: Task = "segment"
-    model: ModelConfig
-    data: DataConfig
-    loss: LossName | None = None
-    optimiser: OptimiserConfig = Field(default_factory=OptimiserConfig)
     epochs: int = Field(default=60, ge=1)
     # Wall-clock budget: training stops at whichever comes first, epochs or time. A run stopped
     # by time resumes, but no longer bit-exactly (the stop point depends on the machine's speed).
@@ -99,6 +97,52 @@ class TrainConfig(BaseModel):
     checkpoint_every_n_epochs: int = Field(default=5, ge=1)
     out_dir: Path = Path("runs/train")
     seed: int = 0
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Self:
+        """Read and validate a YAML recipe; any problem is one line naming the file."""
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise InputFileError("config file not found", path) from exc
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            reason = " ".join(str(exc).split())
+            raise InputFileError(f"cannot read YAML config: {reason}", path) from exc
+        if not isinstance(raw, dict):
+            raise InvalidParameterError("config must be a YAML mapping of field: value", path)
+        return cls.validate_dict(raw, path)
+
+    @classmethod
+    def validate_dict(cls, raw: dict[str, Any], source: str | Path | None = None) -> Self:
+        """Validate a plain dict; errors become one :class:`InvalidParameterError` line."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidParameterError(describe_validation_error(exc), source) from exc
+
+    def to_yaml(self, path: str | Path) -> Path:
+        """Write the config (all fields, defaults resolved) as YAML, atomically."""
+        path = Path(path)
+        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        with atomic_write(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        return path
+
+
+class TrainConfig(RunSettings):
+    """Everything a supervised training run needs; see docs/training.md for each field.
+
+    ``init`` fine-tunes: the network starts from the matching tensors of a training or
+    pretraining checkpoint (all but the head), instead of random weights.
+    """
+
+    task: Task = "segment"
+    model: ModelConfig
+    data: DataConfig
+    loss: LossName | None = None
+    optimiser: OptimiserConfig = Field(default_factory=OptimiserConfig)
+    init: Path | None = None
     threshold: float = Field(default=0.5, gt=0, lt=1)
 
     @model_validator(mode="after")
@@ -114,37 +158,6 @@ class TrainConfig(BaseModel):
         if (self.task == "segment") != (self.loss in ("bce", "bce_dice")):
             raise ValueError(f"loss {self.loss!r} does not fit task {self.task!r}")
         return self
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> TrainConfig:
-        """Read and validate a YAML recipe; any problem is one line naming the file."""
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise InputFileError("config file not found", path) from exc
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            reason = " ".join(str(exc).split())
-            raise InputFileError(f"cannot read YAML config: {reason}", path) from exc
-        if not isinstance(raw, dict):
-            raise InvalidParameterError("config must be a YAML mapping of field: value", path)
-        return cls.validate_dict(raw, path)
-
-    @classmethod
-    def validate_dict(cls, raw: dict[str, Any], source: str | Path | None = None) -> TrainConfig:
-        """Validate a plain dict; errors become one :class:`InvalidParameterError` line."""
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise InvalidParameterError(describe_validation_error(exc), source) from exc
-
-    def to_yaml(self, path: str | Path) -> Path:
-        """Write the config (all fields, defaults resolved) as YAML, atomically."""
-        path = Path(path)
-        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
-        with atomic_write(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-        return path
 
 
 def describe_validation_error(exc: ValidationError) -> str:

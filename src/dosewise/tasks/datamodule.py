@@ -8,7 +8,10 @@ since folder datasets may mix image sizes.
 
 from __future__ import annotations
 
+import dataclasses
+
 import lightning.pytorch as pl
+import numpy as np
 from torch.utils.data import DataLoader
 
 from dosewise.data import (
@@ -35,9 +38,15 @@ def dataset_ids(config: TrainConfig) -> list[str]:
 
 
 def split_for(config: TrainConfig) -> Split:
-    """The deterministic train/val/test split of the config's data."""
+    """The deterministic train/val/test split of the config's data; with
+    ``max_train_samples`` the training part is a seeded subset of the full split's."""
     data = config.data
-    return split_ids(dataset_ids(config), data.val_fraction, data.test_fraction, data.split_seed)
+    split = split_ids(dataset_ids(config), data.val_fraction, data.test_fraction, data.split_seed)
+    limit = data.max_train_samples
+    if limit is not None and limit < len(split.train):
+        keep = np.random.default_rng(data.split_seed).permutation(len(split.train))[:limit]
+        split = dataclasses.replace(split, train=[split.train[i] for i in sorted(keep)])
+    return split
 
 
 def make_dataset(config: TrainConfig, ids: list[str], *, train: bool) -> PairDataset:

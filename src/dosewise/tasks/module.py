@@ -18,14 +18,33 @@ from dosewise.models import build_model
 from dosewise.tasks.config import TrainConfig
 from dosewise.tasks.losses import make_loss
 from dosewise.tasks.metrics import dice_iou, psnr
+from dosewise.tasks.transfer import transfer_weights
 
 CHECKPOINT_KEY = "dosewise"
 CHECKPOINT_FORMAT = 1
 
 
 def monitored_metric(task: str) -> tuple[str, str]:
-    """The validation metric that picks the best checkpoint, and whether higher is better."""
-    return ("val/dice", "max") if task == "segment" else ("val/psnr", "max")
+    """The validation metric that picks the best checkpoint (seed 000: Dice, or L1 for
+    restoration), and whether higher or lower is better."""
+    return ("val/dice", "max") if task == "segment" else ("val/l1", "min")
+
+
+def seed_epoch(module: pl.LightningModule, seed: int) -> None:
+    """Any torch randomness in training (dropout, noise) depends on (seed, epoch, rank) only,
+    so a run resumed at epoch k continues exactly as an uninterrupted run would."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(module.current_epoch, module.global_rank))
+    torch.manual_seed(int(sequence.generate_state(1, dtype=np.uint64)[0] >> 1))
+
+
+def checkpoint_record(module: pl.LightningModule, kind: str) -> dict[str, Any]:
+    """What marks a file as a dosewise checkpoint: format, kind and the latest metrics."""
+    metrics = {
+        name: float(value)
+        for name, value in module.trainer.callback_metrics.items()
+        if name.startswith(("val/", "train/"))
+    }
+    return {"format": CHECKPOINT_FORMAT, "kind": kind, "metrics": metrics}
 
 
 class ImageToImageModule(pl.LightningModule):
@@ -38,18 +57,14 @@ class ImageToImageModule(pl.LightningModule):
         self.config = config
         self.save_hyperparameters(config.model_dump(mode="json"))
         self.network = build_model(config.model)
+        self.transfer_report = transfer_weights(self.network, config.init) if config.init else None
         self.loss_fn = make_loss(config.loss)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)
 
     def on_train_epoch_start(self) -> None:
-        # Any torch randomness in the network (dropout) depends on (seed, epoch, rank) only,
-        # so a run resumed at epoch k continues exactly as an uninterrupted run would.
-        sequence = np.random.SeedSequence(
-            self.config.seed, spawn_key=(self.current_epoch, self.global_rank)
-        )
-        torch.manual_seed(int(sequence.generate_state(1, dtype=np.uint64)[0] >> 1))
+        seed_epoch(self, self.config.seed)
 
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
@@ -81,9 +96,4 @@ class ImageToImageModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Mark the file as a dosewise checkpoint and record the latest validation metrics."""
-        metrics = {
-            name: float(value)
-            for name, value in self.trainer.callback_metrics.items()
-            if name.startswith(("val/", "train/"))
-        }
-        checkpoint[CHECKPOINT_KEY] = {"format": CHECKPOINT_FORMAT, "metrics": metrics}
+        checkpoint[CHECKPOINT_KEY] = checkpoint_record(self, "train")

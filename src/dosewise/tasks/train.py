@@ -4,7 +4,8 @@ Layout of ``out_dir``::
 
     config.yaml                 the resolved config of the latest run
     checkpoints/epoch005.ckpt   every ``checkpoint_every_n_epochs`` epochs (all kept)
-    checkpoints/best.ckpt       best validation metric (val/dice or val/psnr)
+    checkpoints/best.ckpt       best validation metric (val/dice or val/l1)
+    checkpoints/best_epoch005.ckpt  copy of best.ckpt every N epochs: the best-so-far model
     checkpoints/last.ckpt       end of the latest epoch; a new run resumes from it
     metrics.csv                 per-epoch train/val loss and metrics, all runs merged
     logs/version_N/             Lightning's CSV log of each run (N increases per resume)
@@ -16,21 +17,23 @@ from __future__ import annotations
 
 import csv
 import logging
+import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import Callback, Checkpoint, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from matplotlib.figure import Figure
 
 from dosewise.device import resolve_device
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import atomic_write
-from dosewise.tasks.config import TrainConfig
+from dosewise.tasks.config import RunSettings, TrainConfig
 from dosewise.tasks.datamodule import PairDataModule
 from dosewise.tasks.module import ImageToImageModule, monitored_metric
 
@@ -41,6 +44,7 @@ def _quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=r".*Checkpoint directory .* exists and is not empty.*")
 
 
 @dataclass(frozen=True)
@@ -61,26 +65,50 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) ->
     """Train ``config``; resume from ``out_dir/checkpoints/last.ckpt`` when it exists.
 
     With the same config and seed, a run interrupted and resumed on CPU ends with
-    exactly the weights of an uninterrupted one.
+    exactly the weights of an uninterrupted one. With ``config.init`` the network starts
+    from a pretrained checkpoint; what was transferred is written to ``transfer.json``.
     """
-    out_dir = Path(config.out_dir)
+    def build() -> tuple[pl.LightningModule, pl.LightningDataModule]:
+        module = ImageToImageModule(config)
+        if module.transfer_report is not None:
+            module.transfer_report.write_json(Path(config.out_dir) / "transfer.json")
+        return module, PairDataModule(config)
+
+    return fit(config, build, monitored_metric(config.task), resume=resume, progress=progress,
+               identity_fields=("task", "model"))
+
+
+def fit(
+    settings: RunSettings,
+    build: Callable[[], tuple[pl.LightningModule, pl.LightningDataModule]],
+    monitor: tuple[str, str],
+    *,
+    resume: bool,
+    progress: bool,
+    identity_fields: tuple[str, ...],
+) -> TrainResult:
+    """The Lightning run every recipe shares: seeding, hardware, checkpoints, logs, curves.
+
+    ``build`` makes the module and data after seeding, so random initialisation depends on
+    the seed only; ``identity_fields`` must match for ``last.ckpt`` to be resumed from.
+    """
+    out_dir = Path(settings.out_dir)
     ckpt_dir = out_dir / "checkpoints"
     out_dir.mkdir(parents=True, exist_ok=True)
     last = ckpt_dir / "last.ckpt"
     resume_from = last if resume and last.is_file() else None
     if resume_from is not None:
-        _check_resumable(resume_from, config)
-    config_path = config.to_yaml(out_dir / "config.yaml")
+        _check_resumable(resume_from, settings, identity_fields)
+    config_path = settings.to_yaml(out_dir / "config.yaml")
 
     _quiet_lightning()
-    pl.seed_everything(config.seed, workers=True, verbose=False)
-    module = ImageToImageModule(config)
-    datamodule = PairDataModule(config)
+    pl.seed_everything(settings.seed, workers=True, verbose=False)
+    module, datamodule = build()
     trainer = pl.Trainer(
-        **_hardware(config),
-        max_epochs=config.epochs,
-        max_time=timedelta(minutes=config.max_minutes) if config.max_minutes else None,
-        callbacks=_callbacks(config, ckpt_dir, progress),
+        **_hardware(settings),
+        max_epochs=settings.epochs,
+        max_time=timedelta(minutes=settings.max_minutes) if settings.max_minutes else None,
+        callbacks=_callbacks(settings, monitor, ckpt_dir, progress),
         logger=[CSVLogger(out_dir, name="logs"), TensorBoardLogger(out_dir, name="tensorboard")],
         enable_progress_bar=progress,
         enable_model_summary=False,
@@ -92,7 +120,7 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) ->
     if trainer.is_global_zero:
         curves = collect_curves(out_dir / "logs")
         write_curves_csv(curves, metrics_csv)
-        plot_curves(curves, curves_png, monitored_metric(config.task)[0])
+        plot_curves(curves, curves_png, monitor[0])
     best = ckpt_dir / "best.ckpt"
     return TrainResult(
         out_dir=out_dir,
@@ -106,7 +134,7 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True) ->
     )
 
 
-def _hardware(config: TrainConfig) -> dict[str, object]:
+def _hardware(config: RunSettings) -> dict[str, object]:
     """Accelerator from ``device`` ("auto" -> GPU when there is one); deterministic on CPU."""
     device = resolve_device(config.device)
     on_gpu = device.type == "cuda"
@@ -123,14 +151,17 @@ def _hardware(config: TrainConfig) -> dict[str, object]:
     }
 
 
-def _callbacks(config: TrainConfig, ckpt_dir: Path, progress: bool) -> list[Callback]:
-    metric, mode = monitored_metric(config.task)
+def _callbacks(
+    config: RunSettings, monitor: tuple[str, str], ckpt_dir: Path, progress: bool
+) -> list[Callback]:
+    metric, mode = monitor
     callbacks: list[Callback] = [
-        PeriodicCheckpoint(dirpath=ckpt_dir, filename="epoch{epochs_done:03d}",
+        PeriodicCheckpoint(dirpath=ckpt_dir, filename="epoch{epochs_done:03d}", enable_version_counter=False,
                            auto_insert_metric_name=False,
                            every_n_epochs=config.checkpoint_every_n_epochs, save_top_k=-1),
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=metric, mode=mode, save_top_k=1,
                         enable_version_counter=False),
+        BestSoFarSnapshot(ckpt_dir, every_n_epochs=config.checkpoint_every_n_epochs),
         # Lightning's save_last only follows saves of its own callback; this one saves every epoch.
         ModelCheckpoint(dirpath=ckpt_dir, filename="last", every_n_epochs=1, save_top_k=1,
                         enable_version_counter=False),
@@ -150,7 +181,31 @@ class PeriodicCheckpoint(ModelCheckpoint):
         return super().format_checkpoint_name({**metrics, **done}, *args, **kwargs)
 
 
-def _check_resumable(path: Path, config: TrainConfig) -> None:
+class BestSoFarSnapshot(Checkpoint):
+    """Copies ``best.ckpt`` to ``best_epoch005.ckpt`` every N epochs: the best-so-far model
+    at each checkpoint epoch, which seed 000's Tables 2-7 evaluate on the test set.
+
+    A :class:`Checkpoint` subclass, so Lightning runs it after the best-checkpoint callback
+    listed before it; that one saves at the end of the training epoch (after validation,
+    when validation runs once per epoch), and so does this.
+    """
+
+    def __init__(self, ckpt_dir: Path, every_n_epochs: int) -> None:
+        self.ckpt_dir = ckpt_dir
+        self.every_n_epochs = every_n_epochs
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        done = trainer.current_epoch + 1
+        best = self.ckpt_dir / "best.ckpt"
+        if trainer.sanity_checking or done % self.every_n_epochs or not best.is_file():
+            return
+        if trainer.is_global_zero:
+            target = self.ckpt_dir / f"best_epoch{done:03d}.ckpt"
+            with atomic_write(target) as tmp:
+                shutil.copyfile(best, tmp)
+
+
+def _check_resumable(path: Path, config: RunSettings, fields: tuple[str, ...]) -> None:
     """Refuse to resume a run whose network or task differ from ``config`` (the weights
     would not fit, or would mean something else)."""
     try:
@@ -161,7 +216,7 @@ def _check_resumable(path: Path, config: TrainConfig) -> None:
             "cannot resume from this checkpoint; delete it or pass resume=False", path
         ) from exc
     current = config.model_dump(mode="json")
-    for field in ("task", "model"):
+    for field in fields:
         if saved.get(field) != current[field]:
             raise InvalidParameterError(
                 f"cannot resume: the checkpoint was trained with a different {field} "

@@ -1,0 +1,162 @@
+"""Unlabeled micrographs for pretraining: folder trees and simulator stores, lazily read.
+
+Only the list of sources is held in memory (a path, or a store path and sample id),
+so tens of thousands of files cost a few MB; each item is read when a batch needs it.
+A file that cannot be read, or is smaller than the crop when ``small_images="skip"``,
+is reported once and replaced by the next source, so one bad file never stops a
+long pretraining run.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from dosewise.data.corruptions import CorruptionConfig, Corrupt, ScaleToUnit
+from dosewise.data.datasets import PairDataset
+from dosewise.data.normalise import Normalisation
+from dosewise.data.transforms import Compose, RandomCrop, RandomFlipRotate
+from dosewise.errors import DosewiseError, InputFileError
+from dosewise.io import SUPPORTED_SUFFIXES, DatasetStore, read_image
+
+_MAX_SKIPS = 50
+
+
+@dataclass(frozen=True)
+class Source:
+    """One unlabeled image: a file, or an array ``key`` of a store sample."""
+
+    path: Path
+    sample_id: str | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.path) if self.sample_id is None else f"{self.path}:{self.sample_id}/{self.key}"
+
+
+def find_sources(
+    folders: Sequence[str | Path] = (),
+    stores: Sequence[str | Path] = (),
+    *,
+    store_key: str = "noisy",
+) -> list[Source]:
+    """Every readable-looking file under ``folders`` (recursively, sorted) and every
+    sample of ``stores``; a folder or store with nothing in it is an error."""
+    sources: list[Source] = []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise InputFileError("unlabeled image folder not found", folder)
+        found = sorted(_walk_images(folder))
+        if not found:
+            raise InputFileError(
+                f"no image files ({', '.join(sorted(SUPPORTED_SUFFIXES))}) under this folder", folder
+            )
+        sources += [Source(path) for path in found]
+    for store_path in map(Path, stores):
+        store = DatasetStore.open(store_path)
+        ids = store.ids()
+        if not ids:
+            raise InputFileError("dataset store has no complete samples", store_path)
+        if store_key not in store.sample(ids[0]).names:
+            raise InputFileError(f"store samples have no array {store_key!r}", store_path)
+        sources += [Source(store_path, sample_id, store_key) for sample_id in ids]
+    return sources
+
+
+def _walk_images(folder: Path) -> list[Path]:
+    suffixes = {s.lower() for s in SUPPORTED_SUFFIXES}
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not d.endswith(".zarr")]
+        found += [Path(root, name) for name in files
+                  if not name.startswith(".") and Path(name).suffix.lower() in suffixes]
+    return found
+
+
+def subset(sources: Sequence[Source], max_images: int | None, seed: int) -> list[Source]:
+    """A seeded random subset of at most ``max_images`` (the pretraining-set size)."""
+    if max_images is None or max_images >= len(sources):
+        return list(sources)
+    order = np.random.default_rng(seed).permutation(len(sources))[:max_images]
+    return [sources[i] for i in sorted(order)]
+
+
+def pretext_transform(crop_size: int, corruption: CorruptionConfig, *, train: bool) -> Compose:
+    """Crop (random for training, central-ish seeded for validation), symmetries, scale, corrupt."""
+    steps: list[Any] = [RandomCrop(crop_size)]
+    if train:
+        steps.append(RandomFlipRotate())
+    return Compose([*steps, ScaleToUnit(), Corrupt(corruption)])
+
+
+class UnlabeledDataset(PairDataset):
+    """(corrupted crop, clean crop) pairs from unlabeled sources, read lazily."""
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        crop_size: int,
+        corruption: CorruptionConfig,
+        *,
+        train: bool = True,
+        small_images: Literal["pad", "skip"] = "pad",
+        normalisation: Normalisation | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(pretext_transform(crop_size, corruption, train=train), normalisation, seed)
+        if not sources:
+            raise InputFileError("no unlabeled images to train on", Path("."))
+        self.sources = list(sources)
+        self.crop_size = crop_size
+        self.small_images = small_images
+        self._reported: set[str] = set()
+        self._stores: dict[Path, DatasetStore] = {}
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_stores"] = {}
+        return state
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        for step in range(min(_MAX_SKIPS, len(self.sources))):
+            source = self.sources[(index + step) % len(self.sources)]
+            image = self._read(source)
+            if image is not None:
+                return image, image[None]
+        raise InputFileError(f"{_MAX_SKIPS} unlabeled images in a row could not be used",
+                             self.sources[index].path)
+
+    def _read(self, source: Source) -> np.ndarray | None:
+        try:
+            if source.sample_id is None:
+                data = read_image(source.path).data
+                data = data if data.ndim == 2 else data[0]
+            else:
+                store = self._stores.get(source.path) or DatasetStore.open(source.path)
+                self._stores[source.path] = store
+                data = store.sample(source.sample_id).array(source.key or "noisy")
+        except DosewiseError as exc:
+            self._report(source, f"skipped: {exc}")
+            return None
+        image = np.asarray(data, dtype=np.float32)
+        if image.ndim != 2 or not np.isfinite(image).all():
+            self._report(source, "skipped: not one finite 2-D image")
+            return None
+        if self.small_images == "skip" and min(image.shape) < self.crop_size:
+            self._report(source, f"skipped: {image.shape} is smaller than the {self.crop_size} px crop")
+            return None
+        return image
+
+    def _report(self, source: Source, message: str) -> None:
+        if str(source) not in self._reported:
+            self._reported.add(str(source))
+            warnings.warn(f"{source}: {message}", stacklevel=3)

@@ -1,0 +1,96 @@
+"""Fine-tuning recipes (seed 000 §3.3 and §4.2-4.3): a downstream task on a labelled store,
+starting from random weights or from a (pre)trained checkpoint.
+
+Downstream tasks and what they read from a simulator store:
+
+=============  =========  =================================  ========
+task           spine      input -> target                    loss
+=============  =========  =================================  ========
+segment        segment    noisy -> mask                      BCE
+denoise        restore    noisy -> noise_free (else clean)   L1 + L2
+nbgr           restore    noisy -> clean                     L1 + L2
+superres       restore    noisy -> superres                  L1 + L2
+=============  =========  =================================  ========
+
+``nbgr`` is noise & background removal; the STEM simulator writes all four targets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from dosewise.errors import InputFileError, InvalidParameterError
+from dosewise.io import DatasetStore
+from dosewise.models import ModelConfig
+from dosewise.tasks.config import TrainConfig
+
+Downstream = Literal["segment", "denoise", "nbgr", "superres"]
+DOWNSTREAM_TASKS: tuple[str, ...] = ("segment", "denoise", "nbgr", "superres")
+_TARGETS: dict[str, tuple[str, ...]] = {
+    "segment": ("mask",),
+    "denoise": ("noise_free", "clean"),
+    "nbgr": ("clean",),
+    "superres": ("superres",),
+}
+
+
+def checkpoint_model(path: str | Path) -> ModelConfig:
+    """The network description stored in a training or pretraining checkpoint."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("pretrained checkpoint not found", path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        return ModelConfig.model_validate(checkpoint["hyper_parameters"]["model"])
+    except Exception as exc:  # not a checkpoint, or one without a model record
+        raise InputFileError("not a dosewise checkpoint with a model record", path) from exc
+
+
+def target_for(task: str, store: str | Path) -> str:
+    """The store array a downstream task learns: the first of its candidates the store has."""
+    if task not in _TARGETS:
+        raise InvalidParameterError(f"unknown fine-tuning task {task!r}; choose one of {', '.join(DOWNSTREAM_TASKS)}")
+    opened = DatasetStore.open(store)
+    ids = opened.ids()
+    if not ids:
+        raise InputFileError("dataset store has no complete samples", Path(store))
+    names = opened.sample(ids[0]).names
+    for candidate in _TARGETS[task]:
+        if candidate in names:
+            return candidate
+    raise InputFileError(
+        f"task {task!r} needs an array {' or '.join(_TARGETS[task])!r} in the store; it has {', '.join(names)}",
+        Path(store),
+    )
+
+
+def finetune_config(
+    task: str,
+    store: str | Path,
+    *,
+    init: str | Path | None = None,
+    model: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> TrainConfig:
+    """The :class:`TrainConfig` of a downstream task; the model comes from ``init`` when
+    not named (a named model must fit the checkpoint for anything to transfer)."""
+    if model is None and init is None:
+        raise InvalidParameterError("name a --model for random initialisation, or give --init")
+    model_config = ModelConfig(name=model) if model is not None else checkpoint_model(init)
+    model_config = model_config.model_copy(update={"in_channels": 1, "out_channels": 1})
+    raw: dict[str, Any] = {
+        "task": "segment" if task == "segment" else "restore",
+        "model": model_config.model_dump(mode="json"),
+        "data": {"store": str(store), "input": "noisy", "target": target_for(task, store)},
+        "loss": "bce" if task == "segment" else "l1_l2",
+        "init": str(init) if init is not None else None,
+    }
+    for key, value in (overrides or {}).items():
+        if key == "data":
+            raw["data"] = {**raw["data"], **value}
+        else:
+            raw[key] = value
+    return TrainConfig.validate_dict(raw)
