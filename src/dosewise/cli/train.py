@@ -15,7 +15,7 @@ train_app = typer.Typer(help="Train networks (segmentation now; restoration reci
                         no_args_is_help=True)
 
 
-def _load_raw(config: Path | None) -> dict[str, Any]:
+def load_yaml_mapping(config: Path | None) -> dict[str, Any]:
     if config is None:
         return {}
     if not config.is_file():
@@ -63,7 +63,7 @@ def train_segment(
     """Train a segmentation network; resumable, with checkpoints every N epochs and the best one."""
     from dosewise.tasks import TrainConfig, train
 
-    raw = _load_raw(config)
+    raw = load_yaml_mapping(config)
     raw["task"] = "segment"
     if data is not None:
         _apply_data(raw, data, masks)

@@ -91,7 +91,7 @@ class DatasetStore:
         path = Path(path)
         store_attrs = _json_or_raise(attrs or {}, "store attrs", path)
         if path.exists():
-            if _is_store(path):
+            if is_store(path):
                 if not exist_ok:
                     raise OutputFileError("dataset store already exists", path)
                 store = cls.open(path, mode="r+")
@@ -115,7 +115,7 @@ class DatasetStore:
         path = Path(path)
         if not path.exists():
             raise InputFileError("dataset store not found", path)
-        if not _is_store(path):
+        if not is_store(path):
             raise InputFileError("not a dosewise dataset store", path)
         return cls(path, zarr.open_group(str(path), mode=mode), writable=mode == "r+")
 
@@ -186,7 +186,11 @@ class DatasetStore:
             raise OutputFileError("store is open read-only; open it with mode='r+'", self.path)
 
 
-def _is_store(path: Path) -> bool:
+def is_store(path: str | Path) -> bool:
+    """Whether ``path`` is a dosewise dataset store (a zarr folder in our layout)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
     try:
         samples = zarr.open_group(str(path), mode="r")[_SAMPLES]
     except Exception:  # anything zarr cannot open as our layout is simply not a store

@@ -1,0 +1,140 @@
+"""``dosewise pretrain``, ``dosewise finetune`` and ``dosewise compare`` (seeds 000 and 001)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.train import load_yaml_mapping
+from dosewise.errors import InvalidParameterError
+
+
+def _set(raw: dict[str, Any], **values: Any) -> None:
+    """Flags override the YAML: copy every value that was given (paths as text)."""
+    raw.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items() if v is not None})
+
+
+def _report(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    report = {
+        "out_dir": str(result.out_dir),
+        "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None,
+        "metrics": result.metrics,
+        "curves_png": str(result.curves_png),
+        **(extra or {}),
+    }
+    if as_json:
+        emit_json(report)
+        return
+    metrics = ", ".join(f"{key} {value:.4g}" for key, value in sorted(result.metrics.items()))
+    console.print(f"done: {metrics}")
+    console.print(f"best checkpoint: {report['best_checkpoint']}  curves: {report['curves_png']}")
+
+
+def pretrain_command(
+    data: Annotated[list[Path] | None, typer.Argument(
+        help="Folders of unlabeled micrographs (any readable format, searched recursively) and/or "
+             "stores from `dosewise simulate`.", show_default=False)] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML recipe (flags override its values).")] = None,
+    pretext: Annotated[str | None, typer.Option(help="gan (Pix2Pix, seed 000) or dae (denoising autoencoder, seed 001).")] = None,
+    model: Annotated[str | None, typer.Option(help="Generator: a registry model name (see `dosewise models`).")] = None,
+    corruption: Annotated[str | None, typer.Option(help="classic (noise + blur), poisson, or physical (detector model).")] = None,
+    max_images: Annotated[int | None, typer.Option(help="Pretraining-set size: a seeded subset of the images found.")] = None,
+    crop: Annotated[int | None, typer.Option(help="Random crop size in pixels.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Number of epochs.")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes (stops early).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (checkpoints, logs, curves).")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from <out>/checkpoints/last.ckpt when present.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Pretrain a generator without labels; its best checkpoint initialises `dosewise finetune`."""
+    from dosewise.io.store import is_store
+    from dosewise.tasks import PretrainConfig, pretrain
+
+    raw = load_yaml_mapping(config)
+    section = dict(raw.get("data") or {})
+    if data:
+        section["stores"] = [str(p) for p in data if is_store(p)]
+        section["folders"] = [str(p) for p in data if not is_store(p)]
+    _set(section, max_images=max_images, crop_size=crop)
+    raw["data"] = section
+    if corruption is not None:
+        raw["corruption"] = {**(raw.get("corruption") or {}), "kind": corruption}
+    if model is not None:
+        raw["model"] = {"name": model}
+    raw.setdefault("model", {"name": "unet-2-44"})
+    _set(raw, pretext=pretext, epochs=epochs, max_minutes=minutes, batch_size=batch_size, out_dir=out,
+         device=device, seed=seed)
+    result = pretrain(PretrainConfig.validate_dict(raw, config), resume=resume, progress=not as_json)
+    _report(result, as_json)
+
+
+def finetune_command(
+    task: Annotated[str, typer.Argument(help="segment, denoise, nbgr (noise & background removal) or superres.")],
+    data: Annotated[Path, typer.Option(help="Labelled store from `dosewise simulate` (hrtem or stem).")],
+    init: Annotated[Path | None, typer.Option(help="Checkpoint to start from (pretraining or training); omit for random weights.")] = None,
+    model: Annotated[str | None, typer.Option(help="Registry model (default: the one in --init).")] = None,
+    max_train: Annotated[int | None, typer.Option(help="Use only this many labelled training images.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Number of epochs (default 60, as seed 000).")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes (stops early).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate (default 2e-4).")] = None,
+    crop: Annotated[int | None, typer.Option(help="Random crop size in pixels.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("runs/finetune"),
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from <out>/checkpoints/last.ckpt when present.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fine-tune for a downstream task from random or pretrained weights; reports what was transferred."""
+    from dosewise.tasks import train
+    from dosewise.tasks.finetune import finetune_config
+
+    overrides: dict[str, Any] = {}
+    _set(overrides, epochs=epochs, max_minutes=minutes, batch_size=batch_size, out_dir=out, device=device, seed=seed)
+    if lr is not None:
+        overrides["optimiser"] = {"lr": lr}
+    overrides["data"] = {k: v for k, v in (("max_train_samples", max_train), ("crop_size", crop)) if v is not None}
+    train_config = finetune_config(task, data, init=init, model=model, overrides=overrides)
+    result = train(train_config, resume=resume, progress=not as_json)
+    transfer = None
+    transfer_json = Path(train_config.out_dir) / "transfer.json"
+    if init is not None and transfer_json.is_file():
+        import json
+
+        transfer = json.loads(transfer_json.read_text(encoding="utf-8"))
+        if not as_json:
+            console.print(
+                f"transferred {len(transfer['transferred'])} tensors from {init}; new head: "
+                f"{', '.join(transfer['head'])}; not transferred: "
+                f"{len(transfer['missing']) + len(transfer['shape_mismatch'])} (see {transfer_json})")
+    _report(result, as_json, {"transfer_json": str(transfer_json) if transfer else None})
+
+
+def compare_command(
+    config: Annotated[Path, typer.Option(help="YAML grid: models, pretrain sizes, seeds, data (see docs/pretraining.md).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (overrides the YAML).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Random vs pretrained fine-tuning over a grid; tables in seed 000's layout, curves, P - R."""
+    from dosewise.tasks.compare import CompareConfig, run_compare
+
+    raw = load_yaml_mapping(config)
+    _set(raw, out_dir=out)
+    if not raw:
+        raise InvalidParameterError("the compare config is empty", config)
+    result = run_compare(CompareConfig.validate_dict(raw, config), progress=not as_json)
+    files = {"table_md": str(result.table_md), "table_csv": str(result.table_csv),
+             "results_csv": str(result.results_csv), "curves_png": str(result.curves_png),
+             "delta_md": str(result.delta_md)}
+    if as_json:
+        emit_json({"out_dir": str(result.out_dir), **files})
+        return
+    console.print(result.table_md.read_text(encoding="utf-8"))
+    console.print(result.delta_md.read_text(encoding="utf-8"))
+    console.print(f"curves: {files['curves_png']}")
