@@ -61,5 +61,7 @@ def test_demo_writes_report(tmp_path: Path) -> None:
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64") >= 6
     assert "Held-out Dice" in html
+    assert "Self-supervised pretraining" in html and "best-so-far checkpoint at each epoch" in html
+    assert (tmp_path / "finetune_curves.png").stat().st_size > 10_000
     for name in ("montage_dose_series", "montage_dataset", "mtf_fit", "readout_fit", "segmentation_held_out"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
