@@ -15,23 +15,11 @@ from dosewise.io import DatasetStore
 runner = CliRunner()
 
 
-def _disc_store(path: Path, n: int = 12, size: int = 40) -> Path:
-    rng = np.random.default_rng(0)
-    store = DatasetStore.create(path)
-    yy, xx = np.mgrid[:size, :size]
-    for index in range(n):
-        cy, cx = rng.uniform(10, size - 10, size=2)
-        mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= rng.uniform(5, 9) ** 2
-        noisy = rng.poisson(30.0 * np.where(mask, 0.55, 1.0)).astype(np.float32)
-        store.write_sample(f"s{index:06d}_v000", {"noisy": noisy, "mask": mask.astype(np.uint8)}, {})
-    return path
-
-
 def invoke(*args: object):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def test_pretrain_folder_then_finetune(tmp_path: Path) -> None:
+def test_pretrain_folder_then_finetune(tmp_path: Path, disc_store_cli: Path) -> None:
     rng = np.random.default_rng(0)
     folder = tmp_path / "micrographs"
     folder.mkdir()
@@ -43,7 +31,7 @@ def test_pretrain_folder_then_finetune(tmp_path: Path) -> None:
     best = json.loads(result.stdout)["best_checkpoint"]
     assert Path(best).is_file()
 
-    store = _disc_store(tmp_path / "discs.zarr")
+    store = disc_store_cli
     result = invoke("finetune", "segment", "--data", store, "--init", best, "--epochs", 1, "--crop", 32,
                     "--batch-size", 4, "--max-train", 4, "--device", "cpu", "--out", tmp_path / "ft", "--json")
     assert result.exit_code == 0, result.output
@@ -51,11 +39,11 @@ def test_pretrain_folder_then_finetune(tmp_path: Path) -> None:
     assert transfer["head"] == ["head.weight", "head.bias"] and transfer["transferred"]
 
 
-def test_user_mistakes_are_one_line_exit_2(tmp_path: Path) -> None:
+def test_user_mistakes_are_one_line_exit_2(tmp_path: Path, disc_store_cli: Path) -> None:
     result = invoke("pretrain", tmp_path / "missing", "--out", tmp_path / "o")
     assert result.exit_code == 2 and "unlabeled image folder not found" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    store = _disc_store(tmp_path / "discs.zarr")
+    store = disc_store_cli
     result = invoke("finetune", "segment", "--data", store, "--out", tmp_path / "ft")
     assert result.exit_code == 2 and "--model" in result.output
     result = invoke("finetune", "colorize", "--data", store, "--model", "unet-2-44")

@@ -20,20 +20,8 @@ def invoke(*args: object):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def _disc_store(path: Path, n: int = 12, size: int = 40) -> Path:
-    rng = np.random.default_rng(0)
-    store = DatasetStore.create(path)
-    yy, xx = np.mgrid[:size, :size]
-    for index in range(n):
-        cy, cx = rng.uniform(10, size - 10, size=2)
-        mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= rng.uniform(5, 9) ** 2
-        noisy = rng.poisson(30.0 * np.where(mask, 0.55, 1.0)).astype(np.float32)
-        store.write_sample(f"s{index:06d}_v000", {"noisy": noisy, "mask": mask.astype(np.uint8)}, {})
-    return path
-
-
-def test_train_then_segment(tmp_path: Path) -> None:
-    store = _disc_store(tmp_path / "discs.zarr")
+def test_train_then_segment(tmp_path: Path, disc_store_cli: Path) -> None:
+    store = disc_store_cli
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(yaml.safe_dump({
         "model": {"name": "msdnet", "options": {"depth": 4, "max_dilation": 4}},

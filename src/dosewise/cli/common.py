@@ -49,3 +49,21 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def report_training(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    """Where a training or pretraining run left its files, and its final metrics."""
+    report = {
+        "out_dir": str(result.out_dir),
+        "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None,
+        "last_checkpoint": str(result.last_checkpoint),
+        "metrics": result.metrics,
+        "curves_png": str(result.curves_png),
+        **(extra or {}),
+    }
+    if as_json:
+        emit_json(report)
+        return
+    metrics = ", ".join(f"{key} {value:.4g}" for key, value in sorted(result.metrics.items()))
+    console.print(f"done: {metrics}")
+    console.print(f"best checkpoint: {report['best_checkpoint']}  curves: {report['curves_png']}")

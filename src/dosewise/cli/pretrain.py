@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.common import JsonFlag, console, emit_json, report_training, user_errors_exit_2
 from dosewise.cli.train import load_yaml_mapping
 from dosewise.errors import InvalidParameterError
 
@@ -15,22 +15,6 @@ from dosewise.errors import InvalidParameterError
 def _set(raw: dict[str, Any], **values: Any) -> None:
     """Flags override the YAML: copy every value that was given (paths as text)."""
     raw.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items() if v is not None})
-
-
-def _report(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    report = {
-        "out_dir": str(result.out_dir),
-        "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None,
-        "metrics": result.metrics,
-        "curves_png": str(result.curves_png),
-        **(extra or {}),
-    }
-    if as_json:
-        emit_json(report)
-        return
-    metrics = ", ".join(f"{key} {value:.4g}" for key, value in sorted(result.metrics.items()))
-    console.print(f"done: {metrics}")
-    console.print(f"best checkpoint: {report['best_checkpoint']}  curves: {report['curves_png']}")
 
 
 def pretrain_command(
@@ -71,7 +55,7 @@ def pretrain_command(
     _set(raw, pretext=pretext, epochs=epochs, max_minutes=minutes, batch_size=batch_size, out_dir=out,
          device=device, seed=seed)
     result = pretrain(PretrainConfig.validate_dict(raw, config), resume=resume, progress=not as_json)
-    _report(result, as_json)
+    report_training(result, as_json)
 
 
 def finetune_command(
@@ -113,7 +97,7 @@ def finetune_command(
                 f"transferred {len(transfer['transferred'])} tensors from {init}; new head: "
                 f"{', '.join(transfer['head'])}; not transferred: "
                 f"{len(transfer['missing']) + len(transfer['shape_mismatch'])} (see {transfer_json})")
-    _report(result, as_json, {"transfer_json": str(transfer_json) if transfer else None})
+    report_training(result, as_json, {"transfer_json": str(transfer_json) if transfer else None})
 
 
 def compare_command(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.common import JsonFlag, report_training, user_errors_exit_2
 from dosewise.errors import InputFileError, InvalidParameterError
 
 train_app = typer.Typer(help="Train networks (segmentation now; restoration recipes build on the same spine).",
@@ -83,16 +83,4 @@ def train_segment(
         raw["data"] = {**raw["data"], "crop_size": crop}
     train_config = TrainConfig.validate_dict(raw, config)
     result = train(train_config, resume=resume, progress=not as_json)
-    report = {
-        "out_dir": str(result.out_dir),
-        "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None,
-        "last_checkpoint": str(result.last_checkpoint),
-        "metrics": result.metrics,
-        "curves_png": str(result.curves_png),
-    }
-    if as_json:
-        emit_json(report)
-        return
-    metrics = ", ".join(f"{key} {value:.4f}" for key, value in sorted(result.metrics.items()))
-    console.print(f"trained: {metrics}")
-    console.print(f"best checkpoint: {report['best_checkpoint']}  curves: {report['curves_png']}")
+    report_training(result, as_json)
