@@ -1,4 +1,4 @@
-"""``dosewise simulate``: labelled HRTEM data sets and dose series into a zarr store."""
+"""``dosewise simulate``: labelled HRTEM and ADF-STEM data sets and dose series into a zarr store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
 from dosewise.errors import InvalidParameterError
 
 simulate_app = typer.Typer(
-    help="Simulate labelled training data (HRTEM of Au nanoparticles on CeO2, seed 003).", no_args_is_help=True
+    help="Simulate labelled training data (HRTEM of Au nanoparticles on CeO2, seed 003; ADF-STEM crystals).",
+    no_args_is_help=True
 )
 
 DoseRange = Annotated[
@@ -92,3 +93,51 @@ def dose_series(
         emit_json({"store": str(out), "frames": frames, "doses_e_per_A2": doses})
     else:
         console.print(f"{out}: {frames} frames from {doses[0]:.3g} to {doses[-1]:.3g} e-/Å²")
+
+
+@simulate_app.command("stem")
+@user_errors_exit_2
+def stem(
+    out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
+    n: Annotated[int, typer.Option(help="Number of images.")] = 100,
+    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = 256,
+    dose_range: Annotated[
+        tuple[float, float],
+        typer.Option(help="Dose limits in e-/Å² at the brightest column (drawn log-uniformly)."),
+    ] = (1e2, 1e5),
+    pixel_size_range: Annotated[
+        tuple[float, float], typer.Option(help="Pixel size limits in Å/px (drawn uniformly).")
+    ] = (0.08, 0.2),
+    materials: Annotated[
+        str, typer.Option(help="Comma-separated materials, e.g. 'Au,SrTiO3[110]'; 'all' for every one.")
+    ] = "all",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    workers: Annotated[int, typer.Option(help="Worker processes (chunks of images each).")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """ADF-STEM crystal images (incoherent model) with noisy, noise_free, clean, superres and mask."""
+    from dosewise.io import DatasetStore
+    from dosewise.simulate import simulate_stem_dataset
+
+    _check_dose_range(dose_range)
+    for name, value in (("--n", n), ("--size", size), ("--workers", workers)):
+        if value < 1:
+            raise InvalidParameterError(f"{name} must be >= 1, got {value}")
+    low, high = pixel_size_range
+    if not 0 < low <= high:
+        raise InvalidParameterError(f"pixel size range must satisfy 0 < A <= B Å/px, got {low} {high}")
+    simulate_stem_dataset(
+        out,
+        n,
+        size_px=size,
+        dose_range_e_per_A2=dose_range,
+        pixel_size_range_A=pixel_size_range,
+        materials=None if materials.strip().lower() == "all" else materials,
+        seed=seed,
+        workers=workers,
+    )
+    count = len(DatasetStore.open(out))
+    if as_json:
+        emit_json({"store": str(out), "samples": count, "size_px": size})
+    else:
+        console.print(f"{out}: {count} labelled STEM images")

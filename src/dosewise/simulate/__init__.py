@@ -17,13 +17,21 @@ from dosewise.simulate.dataset import (
 from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, image_from_exit_wave, oversampling
 from dosewise.simulate.mask import hull_mask
 from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
+from dosewise.simulate.stem import Probe, StemRanges, stem_sample
+from dosewise.simulate.stem_crystals import MATERIALS as STEM_MATERIALS
+from dosewise.simulate.stem_crystals import parse_materials, projected_crystal
+from dosewise.simulate.stem_dataset import StemConfig, render_stem_sample, simulate_stem_dataset, stem_sample_id
 from dosewise.simulate.structures import StructureParams, SupportedParticle, build_supported_particle
 
 __all__ = [
     "ExitWave",
     "MicroscopeParams",
     "MicroscopeRanges",
+    "Probe",
+    "STEM_MATERIALS",
     "SimulationReport",
+    "StemConfig",
+    "StemRanges",
     "StructureParams",
     "SupportedParticle",
     "build_supported_particle",
@@ -32,7 +40,13 @@ __all__ = [
     "hull_mask",
     "image_from_exit_wave",
     "oversampling",
+    "parse_materials",
+    "projected_crystal",
+    "render_stem_sample",
     "sample_id",
     "simulate_dose_series",
     "simulate_hrtem_dataset",
+    "simulate_stem_dataset",
+    "stem_sample",
+    "stem_sample_id",
 ]
