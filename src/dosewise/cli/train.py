@@ -11,7 +11,7 @@ import yaml
 from dosewise.cli.common import JsonFlag, report_training, user_errors_exit_2
 from dosewise.errors import InputFileError, InvalidParameterError
 
-train_app = typer.Typer(help="Train networks (segmentation now; restoration recipes build on the same spine).",
+train_app = typer.Typer(help="Train networks: segmentation and denoising, on one resumable training spine.",
                         no_args_is_help=True)
 
 
@@ -84,3 +84,56 @@ def train_segment(
     train_config = TrainConfig.validate_dict(raw, config)
     result = train(train_config, resume=resume, progress=not as_json)
     report_training(result, as_json)
+
+
+@train_app.command("denoise")
+@user_errors_exit_2
+def train_denoise(
+    pairs: Annotated[tuple[Path, Path] | None, typer.Option(
+        help="Two folders matched by file name: low-dose and high-dose images (or, with --kind noise2noise, "
+             "first and second exposures).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Instead of --pairs: a store of noisy/clean pairs, e.g. from `dosewise simulate`.")] = None,
+    kind: Annotated[str, typer.Option(help="paired (low/high dose, seed 002), noise2noise, or simulated (with --data).")] = "paired",
+    extra_noise: Annotated[tuple[float, float] | None, typer.Option(
+        help="Re-noise the clean images of --data at a dose drawn in [A, B] e-/px per sample.")] = None,
+    model: Annotated[str, typer.Option(help="Registry model name (see `dosewise models`).")] = "resnet18-unet",
+    epochs: Annotated[int | None, typer.Option(help="Number of epochs.")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    crop: Annotated[int | None, typer.Option(help="Random crop size (default: whole frames, as seed 002).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (pairs store, checkpoints, logs).")] = Path("runs/denoise"),
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from <out>/checkpoints/last.ckpt when present.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train a denoiser: paired low/high dose, Noise2Noise exposure pairs, or simulated pairs."""
+    from dosewise.data.pair_store import build_pair_store
+    from dosewise.tasks import train
+    from dosewise.tasks.denoise import denoise_config
+
+    if (pairs is None) == (data is None):
+        raise InvalidParameterError("give either --pairs LOW_DIR HIGH_DIR or --data STORE")
+    if kind not in ("paired", "noise2noise", "simulated"):
+        raise InvalidParameterError(f"--kind must be paired, noise2noise or simulated, got {kind!r}")
+    if pairs is not None:
+        if kind == "simulated":
+            raise InvalidParameterError("--kind simulated reads a store: use --data")
+        store = build_pair_store(pairs[0], pairs[1], out / "pairs.zarr", kind=kind).path
+    else:
+        store = data
+    if crop is None:
+        from dosewise.data.pair_store import check_same_shapes
+        from dosewise.io import DatasetStore
+
+        opened = DatasetStore.open(store)
+        check_same_shapes(opened, opened.ids())
+    overrides: dict[str, Any] = {key: str(value) if isinstance(value, Path) else value for key, value in {
+        "epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "out_dir": out,
+        "device": device, "seed": seed}.items() if value is not None}
+    if lr is not None:
+        overrides["optimiser"] = {"lr": lr}
+    config = denoise_config(store, kind=kind, model=model, crop_size=crop, extra_noise_dose_e_per_px=extra_noise,
+                            overrides=overrides)
+    report_training(train(config, resume=resume, progress=not as_json), as_json)

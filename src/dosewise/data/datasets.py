@@ -181,7 +181,8 @@ class StoreRestorationDataset(_StoreDataset):
 
 
 _TAG = re.compile(
-    r"[_\-. ]+(image|images|img|input|raw|mask|masks|label|labels|seg|segmentation|gt|target)$",
+    r"[_\-. ]+(image|images|img|input|raw|mask|masks|label|labels|seg|segmentation|gt|target"
+    r"|low|high|lowdose|highdose|lde|hde|noisy|clean)$",
     re.IGNORECASE,
 )
 _MAX_LISTED = 10
@@ -220,25 +221,32 @@ def _files_by_key(directory: Path, what: str) -> dict[str, Path]:
     return {key: paths[0] for key, paths in by_key.items()}
 
 
+def match_files(
+    first_dir: str | Path, second_dir: str | Path, first: str, second: str
+) -> list[tuple[str, Path, Path]]:
+    """``(key, first_file, second_file)`` for every pair matched by name, sorted by key;
+    unmatched files on either side are one error listing them."""
+    first_dir, second_dir = Path(first_dir), Path(second_dir)
+    firsts = _files_by_key(first_dir, first)
+    seconds = _files_by_key(second_dir, second)
+    lone_first = sorted(firsts[k].name for k in firsts.keys() - seconds.keys())
+    lone_second = sorted(seconds[k].name for k in seconds.keys() - firsts.keys())
+    if lone_first or lone_second:
+        problems = []
+        if lone_first:
+            problems.append(
+                f"{len(lone_first)} {first} file(s) without a {second} file in {second_dir}: "
+                f"{_listing(lone_first)}"
+            )
+        if lone_second:
+            problems.append(f"{len(lone_second)} {second} file(s) without a {first} file: {_listing(lone_second)}")
+        raise InputFileError(f"{first} and {second} files do not pair up by name; " + "; ".join(problems), first_dir)
+    return [(key, firsts[key], seconds[key]) for key in sorted(firsts)]
+
+
 def match_pairs(images_dir: str | Path, masks_dir: str | Path) -> list[tuple[str, Path, Path]]:
     """``(key, image, mask)`` for every file pair, sorted by key; unmatched files are an error."""
-    images_dir, masks_dir = Path(images_dir), Path(masks_dir)
-    images = _files_by_key(images_dir, "image")
-    masks = _files_by_key(masks_dir, "mask")
-    no_mask = sorted(images[k].name for k in images.keys() - masks.keys())
-    no_image = sorted(masks[k].name for k in masks.keys() - images.keys())
-    if no_mask or no_image:
-        problems = []
-        if no_mask:
-            problems.append(
-                f"{len(no_mask)} image(s) without a mask in {masks_dir}: {_listing(no_mask)}"
-            )
-        if no_image:
-            problems.append(f"{len(no_image)} mask(s) without an image: {_listing(no_image)}")
-        raise InputFileError(
-            "images and masks do not pair up by name; " + "; ".join(problems), images_dir
-        )
-    return [(key, images[key], masks[key]) for key in sorted(images)]
+    return match_files(images_dir, masks_dir, "image", "mask")
 
 
 class FolderPairsDataset(PairDataset):

@@ -1,0 +1,53 @@
+"""Denoising recipes (seed 002): paired low/high dose, Noise2Noise, or simulated pairs.
+
+All three train the restoration spine on a store of ``noisy`` -> ``clean`` pairs. Seed 002
+augments with flips only: rotations and crops were not effective there because the camera's
+pixel-wise noise correlations are not rotation invariant, so whole frames, flipped, are the
+default. Loss: L1 for paired and simulated data (seed 002); L2 for Noise2Noise, because the
+minimiser of L2 against an independent noisy target is the clean mean, whereas L1's is the
+median, which is biased for the few-count Poisson noise of low-dose frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from dosewise.tasks.config import TrainConfig
+
+PairKind = Literal["paired", "noise2noise", "simulated"]
+DEFAULT_DENOISER = "resnet18-unet"
+
+
+def denoise_config(
+    store: str | Path,
+    *,
+    kind: PairKind = "paired",
+    model: str = DEFAULT_DENOISER,
+    crop_size: int | None = None,
+    extra_noise_dose_e_per_px: tuple[float, float] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> TrainConfig:
+    """The :class:`TrainConfig` of a denoiser on ``store``.
+
+    ``extra_noise_dose_e_per_px`` re-noises the stored ``clean`` images at a random dose
+    per sample (a store of clean simulations then trains for a whole dose range).
+    """
+    data: dict[str, Any] = {
+        "store": str(store),
+        "input": "clean" if extra_noise_dose_e_per_px else "noisy",
+        "target": "clean",
+        "crop_size": crop_size,
+        "flips": True,
+        "rotations": False,
+        "extra_noise_dose_e_per_px": extra_noise_dose_e_per_px,
+    }
+    raw: dict[str, Any] = {
+        "task": "restore",
+        "model": {"name": model},
+        "data": data,
+        "loss": "l2" if kind == "noise2noise" else "l1",
+    }
+    for key, value in (overrides or {}).items():
+        raw[key] = {**raw[key], **value} if key == "data" else value
+    return TrainConfig.validate_dict(raw)
