@@ -17,6 +17,7 @@ def tiny_options(name: str) -> dict[str, Any]:
         "msdnet": {"depth": 8},
         "madsen-unet": {"base_width": 4, "depth": 2},
         "resnet18-unet": {"decoder_channels": [16, 8, 8, 4, 4]},
+        "fast-unet": {"width": 4, "levels": 2},
     }[name]
 
 

@@ -18,6 +18,8 @@ def _pool_levels(config: ModelConfig) -> int:
         return int(config.name.split("-")[1])
     if config.name == "madsen-unet":
         return int(config.options.get("depth", 3))
+    if config.name == "fast-unet":  # pixel unshuffle + strided convolutions
+        return int(config.options.get("levels", 3))
     return 0
 
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from dosewise.errors import InvalidParameterError
 from dosewise.models.config import ModelConfig, parse_options
+from dosewise.models.fast_unet import FastUNet, FastUNetOptions, fast_unet_receptive_field
 from dosewise.models.hrnet import HRNet, HRNetOptions, hrnet_receptive_field
 from dosewise.models.madsen_unet import MadsenUNet, MadsenUNetOptions, madsen_unet_receptive_field
 from dosewise.models.msdnet import MSDNet, MSDNetOptions, msdnet_receptive_field
@@ -51,6 +52,10 @@ _REGISTRY: dict[str, Architecture] = {
     "madsen-unet": Architecture(
         MadsenUNetOptions, MadsenUNet, madsen_unet_receptive_field,
         "U-Net of Madsen et al. (seed 003): five 5x5 convs + PReLU per block, short skip, bilinear up",
+    ),
+    "fast-unet": Architecture(
+        FastUNetOptions, FastUNet, fast_unet_receptive_field,
+        "Fast U-Net for live denoising: pixel-unshuffle, 2-level plain-conv U-Net, pixel-shuffle",
     ),
     "resnet18-unet": Architecture(
         SmpUNetOptions, SmpResNet18UNet, smp_unet_receptive_field,
