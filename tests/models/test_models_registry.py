@@ -11,7 +11,7 @@ PRESETS = ["unet-2-44", "unet-2-84", "unet-2-116", "unet-3-96", "unet-3-176", "u
 
 
 def test_registry_lists_every_family() -> None:
-    assert set(PRESETS + ["hrnet", "msdnet", "madsen-unet", "resnet18-unet"]) == set(list_models())
+    assert set(PRESETS + ["hrnet", "msdnet", "madsen-unet", "resnet18-unet", "fast-unet"]) == set(list_models())
 
 
 @pytest.mark.parametrize("name", PRESETS)
