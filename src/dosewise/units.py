@@ -29,3 +29,7 @@ def dose_e_per_A2(dose_e_per_px: float, pixel_size_A: float) -> float:
 
 def nm_to_A(value_nm: float) -> float:
     return float(value_nm) * 10.0
+
+
+def A_to_nm(value_A: float) -> float:
+    return float(value_A) / 10.0
