@@ -18,9 +18,12 @@ from rich.table import Table
 
 from dosewise import __version__
 from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.denoise import denoise_command
 from dosewise.cli.pretrain import compare_command, finetune_command, pretrain_command
+from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
 from dosewise.cli.simulate import simulate_app
+from dosewise.cli.stream import stream_command
 from dosewise.cli.train import train_app
 from dosewise.errors import InvalidImageError, InvalidParameterError
 
@@ -296,9 +299,12 @@ def models(as_json: JsonFlag = False) -> None:
 
 
 app.command("segment")(segment_command)
+app.command("denoise")(denoise_command)
+app.command("stream")(stream_command)
 app.command("pretrain")(user_errors_exit_2(pretrain_command))
 app.command("finetune")(user_errors_exit_2(finetune_command))
 app.command("compare")(user_errors_exit_2(compare_command))
+app.command("profile")(profile_command)
 
 
 # --------------------------------------------------------------------------- demo

@@ -5,11 +5,16 @@ fixed-size tiles batch well on a GPU. Tiles overlap, and each tile's margin of
 half the overlap is discarded when the output is assembled (see
 :mod:`dosewise.infer.tiling`), so with ``overlap_px >= required_overlap_px(rf)``
 the result equals a whole-image run of the same network in eval mode.
+
+The per-batch forward pass is pluggable: a torch ``nn.Module`` runs on the
+resolved device (autocast, channels-last), while any other callable mapping a
+``(B, 1, T, T)`` float32 array to ``(B, C, T, T)`` (an onnxruntime session, see
+:mod:`dosewise.infer.onnx_backend`) reuses the same tiling unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -28,19 +33,24 @@ PRECISIONS: dict[str, torch.dtype | None] = {
 
 _Tile = tuple[int, AxisTile, AxisTile]  # frame index, row tile, column tile
 
+BatchForward = Callable[[np.ndarray], np.ndarray]
+"""One batch of tiles ``(B, 1, T, T)`` float32 -> network outputs ``(B, C, T, T)``."""
+
 
 class TiledPredictor:
     """Tiled, batched inference of ``network`` ((N, 1, H, W) -> (N, C, H, W)).
 
-    The network is moved to the resolved device and put in eval mode: inference
-    in training mode (dropout, batch statistics) would make tiles disagree.
-    ``precision`` ``"bf16"``/``"fp16"`` runs under ``torch.autocast``; fp16 needs
-    CUDA. Outputs are always float32.
+    A torch network is moved to the resolved device and put in eval mode:
+    inference in training mode (dropout, batch statistics) would make tiles
+    disagree. ``precision`` ``"bf16"``/``"fp16"`` runs under ``torch.autocast``;
+    fp16 needs CUDA. Any other callable is a :data:`BatchForward` on numpy
+    arrays; ``device``, ``precision`` and ``channels_last`` are then the
+    callable's business and must stay at their defaults. Outputs are always float32.
     """
 
     def __init__(
         self,
-        network: nn.Module,
+        network: nn.Module | BatchForward,
         *,
         tile_px: int = 512,
         overlap_px: int = 64,
@@ -55,11 +65,21 @@ class TiledPredictor:
         self.tile_px = tile_px
         self.overlap_px = overlap_px
         self.batch_size = batch_size
+        self.precision = precision
+        if not isinstance(network, nn.Module):
+            if precision != "32" or channels_last or str(device) not in ("auto", "cpu"):
+                raise InvalidParameterError(
+                    "device, precision and channels_last apply to torch networks only"
+                )
+            self.device = None
+            self.network = None
+            self._forward: BatchForward = network
+            return
         self.device = resolve_device(device)
         self._autocast_dtype = _autocast_dtype(precision, self.device)
-        self.precision = precision
         self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.network = network.to(self.device, memory_format=self._memory_format).eval()
+        self._forward = self._run_torch
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         """Raw outputs ``(C, H, W)`` float32 for one normalised ``(H, W)`` image."""
@@ -99,15 +119,24 @@ class TiledPredictor:
 
     def _run(self, tiles: np.ndarray) -> np.ndarray:
         """One batch of ``(B, T, T)`` tiles through the network -> ``(B, C, T, T)`` float32."""
-        batch = torch.from_numpy(tiles[:, None]).to(self.device)
-        batch = batch.contiguous(memory_format=self._memory_format)
-        with torch.inference_mode(), self._autocast():
-            output = self.network(batch)
-        if output.ndim != 4 or tuple(output.shape[2:]) != (self.tile_px, self.tile_px):
+        output = np.asarray(self._forward(np.ascontiguousarray(tiles[:, None])))
+        if (
+            output.ndim != 4
+            or output.shape[0] != len(tiles)
+            or tuple(output.shape[2:]) != (self.tile_px, self.tile_px)
+        ):
             raise InvalidParameterError(
                 f"network must map (B, 1, {self.tile_px}, {self.tile_px}) to (B, C, "
                 f"{self.tile_px}, {self.tile_px}) for tiling, got {tuple(output.shape)}"
             )
+        return output.astype(np.float32, copy=False)
+
+    def _run_torch(self, tiles: np.ndarray) -> np.ndarray:
+        assert self.network is not None
+        batch = torch.from_numpy(tiles).to(self.device)
+        batch = batch.contiguous(memory_format=self._memory_format)
+        with torch.inference_mode(), self._autocast():
+            output = self.network(batch)
         return output.float().cpu().numpy()
 
     def _autocast(self) -> AbstractContextManager[object]:
