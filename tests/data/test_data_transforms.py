@@ -53,8 +53,10 @@ def test_extra_noise_is_poisson_at_the_drawn_dose() -> None:
     clean = np.ones((1, 200, 200), np.float32)
     noisy, target = ExtraNoise((50.0, 50.0))(clean, clean, np.random.default_rng(1))
     assert target is clean
-    assert noisy.mean() == pytest.approx(50, rel=0.01)
-    assert noisy.var() == pytest.approx(50, rel=0.05)
+    counts = noisy * 50  # the input stays in the clean image's units
+    assert counts.mean() == pytest.approx(50, rel=0.01)
+    assert counts.var() == pytest.approx(50, rel=0.05)
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-3)
     with pytest.raises(InvalidParameterError, match="dose range"):
         ExtraNoise((0.0, 5.0))
 
@@ -86,3 +88,20 @@ def test_epoch_sampler_depends_on_seed_and_epoch_only() -> None:
     assert list(sampler) == list(EpochSampler(10, seed=3, epoch=4))
     assert [i for _, i in sampler] != [i for _, i in first]
     assert [i for _, i in EpochSampler(5, shuffle=False)] == list(range(5))
+
+
+def test_restoration_target_in_input_units_uses_the_inputs_affine(tmp_path) -> None:
+    from dosewise.data.datasets import StoreRestorationDataset
+    from dosewise.io import DatasetStore
+
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(50, 150, size=(16, 16)).astype(np.float32)
+    noisy = rng.poisson(clean).astype(np.float32)
+    store = DatasetStore.create(tmp_path / "s.zarr")
+    store.write_sample("a", {"noisy": noisy, "clean": clean}, {})
+    item = StoreRestorationDataset(store.path, target_scale="input")[0]
+    stored = StoreRestorationDataset(store.path)[0]
+    expected = (clean - noisy.mean()) / noisy.std()
+    np.testing.assert_allclose(item[1][0].numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(stored[1][0].numpy(), clean)
+    np.testing.assert_allclose(item[0].numpy(), stored[0].numpy())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,20 @@ def test_torch_output_is_the_networks_restored_image_in_target_units(restore_che
     np.testing.assert_allclose(out, reference, atol=1e-5 * float(np.ptp(reference)))
     # The target is clean intensity (vacuum 1), not counts (~20) nor z-scores (mean 0).
     assert 0.3 < float(np.median(out)) < 2.0
+
+
+def test_input_scaled_model_returns_the_frames_own_units_for_any_gain(restore_checkpoint: Path, make_frames) -> None:
+    """target_scale="input" (every denoise recipe): output = network * std + mean of the
+    frame, so a camera with 10x the gain and an offset gets 10x the output plus that offset."""
+    model = replace(load_model(restore_checkpoint), target_scale="input")
+    denoiser = Denoiser(model, device="cpu", tile_px=64)
+    frames = make_frames((2, 64, 80))
+    out = denoiser(frames)
+    scaled = denoiser(10.0 * frames + 100.0)
+    np.testing.assert_allclose(scaled, 10.0 * out + 100.0, rtol=1e-4, atol=1e-2)
+    raw = model.network(torch.from_numpy(model.normalisation.apply(frames[:1]))[:, None])
+    mean, std = frames[0].mean(), frames[0].std()
+    np.testing.assert_allclose(out[0], raw[0, 0].detach().numpy() * std + mean, rtol=1e-4, atol=1e-3)
 
 
 def test_onnx_and_torch_agree_on_an_odd_sized_image_and_a_batch(checkpoint_copy: Path, make_frames) -> None:

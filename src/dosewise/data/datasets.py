@@ -36,10 +36,12 @@ class PairDataset(Dataset[tuple[torch.Tensor, torch.Tensor]], ABC):
         transform: PairTransform | None = None,
         normalisation: Normalisation | None = None,
         seed: int = 0,
+        target_scale: str = "stored",
     ) -> None:
         self.transform = transform
         self.normalisation = normalisation or Normalisation()
         self.seed = seed
+        self.target_scale = target_scale
 
     @abstractmethod
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +59,10 @@ class PairDataset(Dataset[tuple[torch.Tensor, torch.Tensor]], ABC):
         if self.transform is not None:
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(epoch, index)))
             image, target = self.transform(image, target, rng)
-        image = self.normalisation.apply(image)
+        offset, scale = self.normalisation.affine(image)
+        image = ((image - offset) / scale).astype(np.float32)
+        if self.target_scale == "input":  # the target in the input's (normalised) units
+            target = ((target - offset) / scale).astype(np.float32)
         return torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(
             np.ascontiguousarray(target, dtype=np.float32)
         )
@@ -161,7 +166,8 @@ class StoreSegmentationDataset(_StoreDataset):
 
 class StoreRestorationDataset(_StoreDataset):
     """Input and target images from a store (e.g. "noisy" -> "clean"); the target keeps
-    its stored scale (vacuum ≈ 1 for simulated clean images)."""
+    its stored scale (vacuum ≈ 1 for simulated clean images) unless ``target_scale`` is
+    "input" (then it is normalised with the input's statistics)."""
 
     def __init__(
         self,
@@ -173,8 +179,10 @@ class StoreRestorationDataset(_StoreDataset):
         transform: PairTransform | None = None,
         normalisation: Normalisation | None = None,
         seed: int = 0,
+        target_scale: str = "stored",
     ) -> None:
         super().__init__(store_path, input, target, ids, transform, normalisation, seed)
+        self.target_scale = target_scale
 
     def target_array(self, array: np.ndarray) -> np.ndarray:
         return array.astype(np.float32)[None]

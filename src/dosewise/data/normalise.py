@@ -32,17 +32,23 @@ class Normalisation(BaseModel):
     def apply(self, image: np.ndarray) -> np.ndarray:
         """The normalised image(s) as float32; works on (H, W) or (..., H, W)."""
         x = np.asarray(image, dtype=np.float64)
+        offset, scale = self.affine(x)
+        return ((x - offset) / scale).astype(np.float32)
+
+    def affine(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(offset, scale)`` with ``apply(x) == (x - offset) / scale``, shaped to broadcast
+        over the last two axes. Restoration targets in the input's units are mapped
+        with the input's affine, and outputs mapped back with it (``target_scale="input"``)."""
+        x = np.asarray(image, dtype=np.float64)
         if self.kind == "fixed":
-            out = (x - self.mean) / self.std
-        elif self.kind == "zscore":
+            shape = (1,) * x.ndim
+            return np.full(shape, self.mean), np.full(shape, self.std)
+        if self.kind == "zscore":
             mean = x.mean(axis=(-2, -1), keepdims=True)
-            std = x.std(axis=(-2, -1), keepdims=True)
-            out = (x - mean) / np.maximum(std, self.std_floor)
-        else:
-            low = x.min(axis=(-2, -1), keepdims=True)
-            high = x.max(axis=(-2, -1), keepdims=True)
-            out = (x - low) / np.maximum(high - low, self.std_floor)
-        return out.astype(np.float32)
+            return mean, np.maximum(x.std(axis=(-2, -1), keepdims=True), self.std_floor)
+        low = x.min(axis=(-2, -1), keepdims=True)
+        high = x.max(axis=(-2, -1), keepdims=True)
+        return low, np.maximum(high - low, self.std_floor)
 
     def apply_torch(self, images: torch.Tensor) -> torch.Tensor:
         """Same as :meth:`apply` on a tensor (..., H, W), on its device, in float32."""

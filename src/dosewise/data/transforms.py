@@ -93,7 +93,10 @@ class ExtraNoise:
     """Replace a clean input (vacuum ≈ 1) by shot noise at a dose drawn log-uniformly.
 
     Counts ~ Poisson(dose_e_per_px * I) (seed 003 eq. 3 without MTF and readout),
-    so one clean dataset trains a network for a whole range of doses.
+    so one clean dataset trains a network for a whole range of doses. The counts
+    are divided by the dose: the noisy input stays in the clean image's units, so a
+    target scaled like the input (``DataConfig.target_scale="input"``) is the clean
+    image itself, and scale-free normalisations (z-score, min-max) see no change.
     """
 
     def __init__(self, dose_e_per_px: tuple[float, float]) -> None:
@@ -106,7 +109,7 @@ class ExtraNoise:
 
     def __call__(self, image: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> Pair:
         dose = math.exp(rng.uniform(*self.log_range))
-        return shot_noise(image, dose, seed=rng), target
+        return shot_noise(image, dose, seed=rng) / np.float32(dose), target
 
 
 def build_transform(

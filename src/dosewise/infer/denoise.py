@@ -2,10 +2,11 @@
 
 :class:`Denoiser` normalises each frame exactly as in training, runs the network
 tile by tile (:class:`~dosewise.infer.predictor.TiledPredictor`) and returns the
-network's output as it is: restoration networks learn a z-scored input -> a
-target in the store's units (vacuum ≈ 1 for simulated clean images), so the
-result is in the target's units and is not de-normalised (as
-``LoadedModel.predict`` does).
+network's output in the units it was trained for: a model trained with
+``target_scale="input"`` (every ``dosewise train denoise`` recipe, and the
+shipped model) returns the denoised frame in the input's own units (counts stay
+counts), mapped back with the frame's normalisation; an older model with
+stored-unit targets returns those units (vacuum ≈ 1 for simulated clean images).
 
 Two backends share that tiling: ``"torch"`` (GPU when present, bf16/fp16
 autocast, channels-last) and ``"onnx"`` (an ONNX export of the network, cached
@@ -157,7 +158,8 @@ class Denoiser:
         for start in range(0, len(stack), step):
             chunk = stack[start : start + step]
             normalised = np.asarray(self.model.normalisation.apply(chunk), dtype=np.float32)
-            out[start : start + step] = self._predictor.predict_batch(normalised)[:, 0]
+            restored = self._predictor.predict_batch(normalised)[:, 0]
+            out[start : start + step] = _restore_units(self.model, restored, chunk)
         return out if array.ndim == 3 else out[0]
 
     def warmup(self) -> None:
@@ -175,6 +177,11 @@ class Denoiser:
         with tempfile.TemporaryDirectory(prefix="dosewise-onnx-") as folder:
             path = export_onnx(self.model.network, Path(folder) / "model.onnx", tile_px=self.tile_px)
             return OnnxForward(path)  # onnxruntime holds the model in memory
+
+
+def _restore_units(model: RestorationModel, output: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    restore = getattr(model, "restore_units", None)
+    return output if restore is None else restore(output, frames)
 
 
 def _checked(frames: np.ndarray) -> np.ndarray:

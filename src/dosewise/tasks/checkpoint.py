@@ -36,6 +36,17 @@ class LoadedModel:
     task: str
     threshold: float
     metadata: dict[str, Any] = field(default_factory=dict)
+    target_scale: str = "stored"
+    """"input": a restoration output is in normalised input units; map it back with
+    the image's own affine (:meth:`restore_units`)."""
+
+    def restore_units(self, output: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """A restoration ``output`` in the units it was trained for: the input's own
+        (``target_scale="input"``) or the stored target's."""
+        if self.target_scale != "input":
+            return output
+        offset, scale = self.normalisation.affine(image)
+        return (output * scale + offset).astype(np.float32)
 
     @torch.no_grad()
     def predict(self, image: np.ndarray) -> np.ndarray:
@@ -48,8 +59,8 @@ class LoadedModel:
         x = torch.from_numpy(self.normalisation.apply(array))[None, None].to(device)
         output = self.network(x)
         if self.task == "segment":
-            output = torch.sigmoid(output)
-        return output[0, 0].float().cpu().numpy()
+            return torch.sigmoid(output)[0, 0].float().cpu().numpy()
+        return self.restore_units(output[0, 0].float().cpu().numpy(), array)
 
 
 def load_model(path: str | Path) -> LoadedModel:
@@ -91,6 +102,7 @@ def load_model(path: str | Path) -> LoadedModel:
         # A pretext generator restores images (denoises / deblurs); it has no threshold.
         task="restore" if is_pretrained else config.task,
         threshold=0.5 if is_pretrained else config.threshold,
+        target_scale="stored" if is_pretrained else config.data.target_scale,
         metadata={
             "epoch": int(checkpoint.get("epoch", -1)) + 1,
             "global_step": int(checkpoint.get("global_step", 0)),

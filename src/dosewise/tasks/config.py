@@ -44,6 +44,11 @@ class DataConfig(BaseModel):
     rotations: bool = True
     extra_noise_dose_e_per_px: tuple[float, float] | None = None
     normalisation: Normalisation = Field(default_factory=Normalisation)
+    # Restoration: "stored" learns the target in its stored units (vacuum ≈ 1 for
+    # simulations); "input" maps the target with the input's normalisation, so the
+    # network predicts in the input's units and inference maps its output back with
+    # the frame's own statistics (denoised counts stay counts, for any camera gain).
+    target_scale: Literal["stored", "input"] = "stored"
     val_fraction: float = Field(default=0.2, gt=0, lt=1)
     test_fraction: float = Field(default=0.0, ge=0, lt=1)
     split_seed: int = 0

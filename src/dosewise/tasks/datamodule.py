@@ -65,7 +65,8 @@ def make_dataset(config: TrainConfig, ids: list[str], *, train: bool) -> PairDat
     common = {"ids": ids, "transform": transform, "normalisation": data.normalisation,
               "seed": config.seed}
     if config.task == "restore":
-        return StoreRestorationDataset(data.store, data.input, data.target, **common)
+        return StoreRestorationDataset(data.store, data.input, data.target,
+                                       target_scale=data.target_scale, **common)
     if data.store is not None:
         return StoreSegmentationDataset(data.store, data.input, data.target,
                                         class_id=data.class_id, **common)

@@ -41,6 +41,11 @@ def denoise_config(
         "flips": True,
         "rotations": False,
         "extra_noise_dose_e_per_px": extra_noise_dose_e_per_px,
+        # Input and target share units (aligned pairs are rescaled onto the low-dose
+        # frame, Noise2Noise exposures match, re-noised clean images stay in clean
+        # units): learn in the input's units, so outputs come back in the user's.
+        # A simulated store's detector counts and vacuum-1 targets do not share units.
+        "target_scale": "stored" if kind == "simulated" and not extra_noise_dose_e_per_px else "input",
     }
     raw: dict[str, Any] = {
         "task": "restore",
