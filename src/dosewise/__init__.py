@@ -26,7 +26,16 @@ def load_model(path):  # noqa: ANN001, ANN201 - thin lazy re-export, typed in do
     return _load_model(path)
 
 
+def __getattr__(name: str):  # noqa: ANN202 - lazy re-exports that need torch
+    if name == "Denoiser":
+        from dosewise.infer.denoise import Denoiser
+
+        return Denoiser
+    raise AttributeError(f"module 'dosewise' has no attribute {name!r}")
+
+
 __all__ = [
+    "Denoiser",
     "DosewiseError",
     "EMImage",
     "InputFileError",

@@ -63,5 +63,7 @@ def test_demo_writes_report(tmp_path: Path) -> None:
     assert "Held-out Dice" in html
     assert "Self-supervised pretraining" in html and "best-so-far checkpoint at each epoch" in html
     assert (tmp_path / "finetune_curves.png").stat().st_size > 10_000
-    for name in ("montage_dose_series", "montage_dataset", "mtf_fit", "readout_fit", "segmentation_held_out"):
+    assert "Denoising with the shipped model" in html and "PSNR denoised" in html
+    for name in ("montage_dose_series", "montage_dataset", "mtf_fit", "readout_fit", "segmentation_held_out",
+                 "denoising_dose_series"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
