@@ -27,7 +27,10 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -m "slow" -q || [ $$? -eq 5 ]  # exit 5: no slow tests selected
 
 bench: $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-bench.txt
 	$(PY) benchmarks/bench_simulate.py
+	$(PY) benchmarks/bench_denoise_speed.py
+	$(PY) benchmarks/bench_denoise_quality.py
 
 clean:
 	rm -rf demo-output .pytest_cache
