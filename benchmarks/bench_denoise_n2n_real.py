@@ -4,7 +4,8 @@
 
 The pair in ../shared/data/real/lowdose_tem/ is two independent low-dose exposures (A, B) of
 one 512x512 field. Rows 0-255 of both train a fast-unet with `dosewise train denoise --kind
-noise2noise` (L2, 128 px crops, flips); rows 256-511 are never seen in training. On that held-out
+noise2noise` (L2, 64 px crops, flips; cut into four 64x512 strip pairs so that
+one can be held out for validation); rows 256-511 are never seen in training. On that held-out
 half, with independent noise in A and B, corr(f(A), B) rises above corr(A, B) only if f(A) is
 closer to the common signal; corr(f(B), A) checks the other direction. Also scored: a Gaussian
 filter, BM3D on the Anscombe transform, and the shipped simulated-data model.
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 PAIR = ROOT.parent / "shared" / "data" / "real" / "lowdose_tem"
 SPLIT_ROW = 256
+STRIPS = 4
 
 
 def corr(x: np.ndarray, y: np.ndarray) -> float:
@@ -56,12 +58,14 @@ def main() -> None:
     for name, image in (("expA", a), ("expB", b)):
         folder = args.work / name
         folder.mkdir(parents=True, exist_ok=True)
-        if not (folder / "field_top.tif").exists():
-            write_image(folder / "field_top.tif", image[:SPLIT_ROW])
+        for strip in range(STRIPS):  # pairs of 64x512 strips: one is held out for validation
+            rows = slice(strip * SPLIT_ROW // STRIPS, (strip + 1) * SPLIT_ROW // STRIPS)
+            if not (folder / f"strip{strip}.tif").exists():
+                write_image(folder / f"strip{strip}.tif", image[rows])
     run = args.work / "run"
     subprocess.run([str(Path(sys.executable).with_name("dosewise")), "train", "denoise",
                     "--pairs", str(args.work / "expA"), str(args.work / "expB"), "--kind", "noise2noise",
-                    "--model", "fast-unet", "--crop", "128", "--batch-size", "8", "--epochs", "100000",
+                    "--model", "fast-unet", "--crop", "64", "--batch-size", "8", "--epochs", "100000",
                     "--minutes", str(args.minutes), "--seed", "0", "--out", str(run), "--json"],
                    check=True, stdout=subprocess.DEVNULL)
     n2n = Denoiser.from_checkpoint(run / "checkpoints" / "best.ckpt", device="cpu", tile_px=256)

@@ -15,7 +15,9 @@
    method's output on exposure A with the raw exposure B, against raw A vs raw B. With
    independent noise, corr(f(A), B) rises only if f(A) is closer to the common signal.
 
-Writes benchmarks/results/denoise-quality.md (printed), .csv and .png (examples per dose).
+Writes benchmarks/results/denoise-quality.md (printed), .csv and .png (examples per dose);
+``--tag T`` writes denoise-quality-T.* instead (e.g. for the reference ResNet18-U-Net trained by
+``scripts/train_default_denoiser.py --model resnet18-unet``).
 """
 
 from __future__ import annotations
@@ -177,7 +179,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--work", type=Path, default=Path("/tmp/dosewise-denoise-quality"))
     parser.add_argument("--per-kind", type=int, default=8)
+    parser.add_argument("--tag", default="", help="suffix of the result files (another model)")
     args = parser.parse_args()
+    result_name = "denoise-quality" + (f"-{args.tag}" if args.tag else "")
     args.work.mkdir(parents=True, exist_ok=True)
     model = args.model or default_model_path()
     denoiser = Denoiser.from_checkpoint(model, device="cpu", tile_px=256)
@@ -185,12 +189,12 @@ def main() -> None:
     rows, examples = run_simulated(denoiser, images)
     real = run_real(denoiser)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS / "denoise-quality.csv", "w", newline="") as handle:
+    with open(RESULTS / f"{result_name}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    figure(RESULTS / "denoise-quality.png", examples)
-    print(write_markdown(RESULTS / "denoise-quality.md", summarise(rows), real, model, len(images)))
+    figure(RESULTS / f"{result_name}.png", examples)
+    print(write_markdown(RESULTS / f"{result_name}.md", summarise(rows), real, model, len(images)))
 
 
 if __name__ == "__main__":

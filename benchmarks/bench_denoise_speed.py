@@ -12,6 +12,9 @@ affects both alike. Threads: torch's default (all cores).
 ``--gpu`` (CUDA only) also measures ms per frame including host-device transfer at batch 1
 and at the best of batches 1..64, torch bf16/fp16 channels-last.
 
+Then `dosewise stream` on a 100-frame stack with each backend: frames per second and p50/p99
+latency per frame, reading and writing included.
+
 Writes benchmarks/results/denoise-speed.md (printed).
 """
 
@@ -19,8 +22,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +88,27 @@ def cpu_table(model_path: Path, repeats: int) -> list[str]:
     return lines
 
 
+def stream_table(model_path: Path, frames: int = 100) -> list[str]:
+    """`dosewise stream` end to end on a TIFF stack: read, denoise, write each frame."""
+    import tifffile
+
+    lines = ["", f"`dosewise stream` on a {frames}-frame 512x512 uint16 TIFF stack (read + denoise + "
+             "write a float32 TIFF per frame):", "",
+             "| backend | frames/s | latency p50 ms | latency p99 ms |", "|---|---:|---:|---:|"]
+    with tempfile.TemporaryDirectory(prefix="dosewise-stream-bench-") as folder:
+        stack = Path(folder) / "movie.tif"
+        tifffile.imwrite(stack, np.stack([frame(i) for i in range(frames)]).astype(np.uint16))
+        for backend in ("torch", "onnx"):
+            result = subprocess.run(
+                [str(Path(sys.executable).with_name("dosewise")), "stream", str(stack), "-o",
+                 str(Path(folder) / backend), "--model", str(model_path), "--backend", backend, "--json"],
+                check=True, capture_output=True, text=True)
+            summary = json.loads(result.stdout)
+            lines.append(f"| {backend} | {summary['fps']:.1f} | {summary['latency_p50_ms']:.1f} | "
+                         f"{summary['latency_p99_ms']:.1f} |")
+    return lines
+
+
 def gpu_table(model_path: Path, repeats: int) -> list[str]:
     shipped = load_model(model_path)
     lines = ["", "GPU (CUDA), ms per frame including host-device transfer:", "",
@@ -109,6 +137,7 @@ def main() -> None:
     lines = [f"# Denoising speed ({datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()})",
              "", "Command: `.venv/bin/python benchmarks/bench_denoise_speed.py`", ""]
     lines += cpu_table(model, args.repeats)
+    lines += stream_table(model)
     if args.gpu:
         lines += gpu_table(model, args.repeats)
     text = "\n".join(lines) + "\n"

@@ -45,3 +45,25 @@ def test_drift_is_recovered_within_half_a_pixel(shift: tuple[float, float]) -> N
 def test_smaller_high_dose_image_is_refused() -> None:
     with pytest.raises(InvalidImageError, match="smaller"):
         align_pair(np.ones((64, 64)), np.ones((32, 32)))
+
+
+def test_pure_noise_pairs_get_no_drift() -> None:
+    """Two exposures with no common signal: a random correlation peak is not a drift."""
+    rng = np.random.default_rng(3)
+    for shape in ((64, 512), (256, 256)):
+        first, second = (rng.poisson(2.0, shape).astype(np.float64) for _ in range(2))
+        assert align_pair(first, second, both_noisy=True).shift_px == (0.0, 0.0)
+
+
+def test_noise2noise_exposures_keep_their_contrast() -> None:
+    """Two independent ~2 e-/px exposures of one field (the second at 1.5x the dose): the
+    aligned second exposure keeps its full contrast, scaled by the ratio of means; a
+    least-squares line would flatten it (slope ~ their correlation)."""
+    clean = _field(1)
+    clean = clean / clean.mean()
+    rng = np.random.default_rng(4)
+    first, second = rng.poisson(2.0 * clean).astype(float), rng.poisson(3.0 * clean).astype(float)
+    pair = align_pair(first, second, both_noisy=True)
+    assert pair.scale == pytest.approx(2.0 / 3.0, rel=0.03) and pair.offset == 0.0
+    assert np.std(pair.high) > 0.85 * np.std(second) * pair.scale  # sub-pixel shifts smooth a little
+    assert align_pair(first, second).scale < 0.5 * pair.scale  # the attenuated regression

@@ -49,7 +49,7 @@ def build_pair_store(
             continue
         first, second = _single_frame(first_path), _single_frame(second_path)
         try:
-            pair = align_pair(first, second)
+            pair = align_pair(first, second, both_noisy=kind == "noise2noise")
         except InvalidImageError as exc:
             raise InvalidImageError(f"{exc} (pair {first_path.name} / {second_path.name})", second_path) from exc
         store.write_sample(key, {"noisy": pair.low, "clean": pair.high, "valid": pair.valid}, {
