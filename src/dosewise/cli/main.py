@@ -24,6 +24,7 @@ from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
 from dosewise.cli.simulate import simulate_app
 from dosewise.cli.stream import stream_command
+from dosewise.cli.supersample import supersample_command, train_supersample
 from dosewise.cli.train import train_app
 from dosewise.errors import InvalidImageError, InvalidParameterError
 
@@ -305,6 +306,8 @@ app.command("pretrain")(user_errors_exit_2(pretrain_command))
 app.command("finetune")(user_errors_exit_2(finetune_command))
 app.command("compare")(user_errors_exit_2(compare_command))
 app.command("profile")(profile_command)
+app.command("supersample")(supersample_command)
+train_app.command("supersample")(train_supersample)
 
 
 # --------------------------------------------------------------------------- demo

@@ -79,6 +79,16 @@ def _walk_images(folder: Path) -> list[Path]:
     return found
 
 
+def read_source(source: Source, stores: dict[Path, DatasetStore]) -> np.ndarray:
+    """The image of one source (the first frame of a stack); ``stores`` caches open stores."""
+    if source.sample_id is None:
+        data = read_image(source.path).data
+        return data if data.ndim == 2 else data[0]
+    store = stores.get(source.path) or DatasetStore.open(source.path)
+    stores[source.path] = store
+    return store.sample(source.sample_id).array(source.key or "noisy")
+
+
 def subset(sources: Sequence[Source], max_images: int | None, seed: int) -> list[Source]:
     """A seeded random subset of at most ``max_images`` (the pretraining-set size)."""
     if max_images is None or max_images >= len(sources):
@@ -137,13 +147,7 @@ class UnlabeledDataset(PairDataset):
 
     def _read(self, source: Source) -> np.ndarray | None:
         try:
-            if source.sample_id is None:
-                data = read_image(source.path).data
-                data = data if data.ndim == 2 else data[0]
-            else:
-                store = self._stores.get(source.path) or DatasetStore.open(source.path)
-                self._stores[source.path] = store
-                data = store.sample(source.sample_id).array(source.key or "noisy")
+            data = read_source(source, self._stores)
         except DosewiseError as exc:
             self._report(source, f"skipped: {exc}")
             return None

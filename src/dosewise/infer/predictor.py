@@ -89,21 +89,22 @@ class TiledPredictor:
         return self.predict_batch(image[None])[0]
 
     def predict_batch(self, frames: np.ndarray) -> np.ndarray:
-        """Raw outputs ``(N, C, H, W)`` float32 for normalised frames ``(N, H, W)``.
+        """Raw outputs ``(N, C, H, W)`` float32 for normalised frames ``(N, H, W)``, or
+        ``(N, C_in, H, W)`` for a network with several input channels (image and mask).
 
         Tiles of all frames share batches, so a stack of small frames still fills them.
         """
         frames = _checked_frames(frames)
-        n_frames, height, width = frames.shape
+        n_frames, (height, width) = frames.shape[0], frames.shape[-2:]
         padded, (top, left) = _pad_to_tile(frames, self.tile_px)
-        rows = plan_axis(padded.shape[1], self.tile_px, self.overlap_px)
-        cols = plan_axis(padded.shape[2], self.tile_px, self.overlap_px)
+        rows = plan_axis(padded.shape[-2], self.tile_px, self.overlap_px)
+        cols = plan_axis(padded.shape[-1], self.tile_px, self.overlap_px)
         tiles = [(n, row, col) for n in range(n_frames) for row in rows for col in cols]
         out: np.ndarray | None = None
         for batch in _chunks(tiles, self.batch_size):
             outputs = self._run(np.stack([self._cut(padded, tile) for tile in batch]))
             if out is None:
-                out = np.empty((n_frames, outputs.shape[1], *padded.shape[1:]), np.float32)
+                out = np.empty((n_frames, outputs.shape[1], *padded.shape[-2:]), np.float32)
             for (n, row, col), output in zip(batch, outputs):
                 out[n, :, row.keep_lo : row.keep_hi, col.keep_lo : col.keep_hi] = output[
                     :,
@@ -115,18 +116,20 @@ class TiledPredictor:
 
     def _cut(self, padded: np.ndarray, tile: _Tile) -> np.ndarray:
         n, row, col = tile
-        return padded[n, row.start : row.start + self.tile_px, col.start : col.start + self.tile_px]
+        return padded[n, ..., row.start : row.start + self.tile_px, col.start : col.start + self.tile_px]
 
     def _run(self, tiles: np.ndarray) -> np.ndarray:
-        """One batch of ``(B, T, T)`` tiles through the network -> ``(B, C, T, T)`` float32."""
-        output = np.asarray(self._forward(np.ascontiguousarray(tiles[:, None])))
+        """One batch of ``(B, T, T)`` (or ``(B, C_in, T, T)``) tiles through the network ->
+        ``(B, C, T, T)`` float32."""
+        batch = tiles[:, None] if tiles.ndim == 3 else tiles
+        output = np.asarray(self._forward(np.ascontiguousarray(batch)))
         if (
             output.ndim != 4
             or output.shape[0] != len(tiles)
             or tuple(output.shape[2:]) != (self.tile_px, self.tile_px)
         ):
             raise InvalidParameterError(
-                f"network must map (B, 1, {self.tile_px}, {self.tile_px}) to (B, C, "
+                f"network must map (B, C_in, {self.tile_px}, {self.tile_px}) to (B, C, "
                 f"{self.tile_px}, {self.tile_px}) for tiling, got {tuple(output.shape)}"
             )
         return output.astype(np.float32, copy=False)
@@ -165,8 +168,8 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 def _checked_frames(frames: np.ndarray) -> np.ndarray:
     frames = np.asarray(frames)
-    if frames.ndim != 3 or min(frames.shape) < 1:
-        raise InvalidImageError(f"expected frames of shape (N, H, W), got {frames.shape}")
+    if frames.ndim not in (3, 4) or min(frames.shape) < 1:
+        raise InvalidImageError(f"expected frames of shape (N, H, W) or (N, C, H, W), got {frames.shape}")
     if frames.dtype.kind not in "biuf":
         raise InvalidImageError(f"data type {frames.dtype} is not a real number type")
     frames = frames.astype(np.float32, copy=False)
@@ -177,14 +180,14 @@ def _checked_frames(frames: np.ndarray) -> np.ndarray:
 
 def _pad_to_tile(frames: np.ndarray, tile_px: int) -> tuple[np.ndarray, tuple[int, int]]:
     """Reflect-pad axes shorter than a tile, centred; return it and the (top, left) offset."""
-    widths = [(0, 0)]
-    for length in frames.shape[1:]:
+    widths = [(0, 0)] * (frames.ndim - 2)
+    for length in frames.shape[-2:]:
         missing = max(0, tile_px - length)
         widths.append((missing // 2, missing - missing // 2))
     if all(before == after == 0 for before, after in widths):
         return frames, (0, 0)
-    mode = "reflect" if min(frames.shape[1:]) > 1 else "edge"  # reflect needs 2 pixels
-    return np.pad(frames, widths, mode=mode), (widths[1][0], widths[2][0])
+    mode = "reflect" if min(frames.shape[-2:]) > 1 else "edge"  # reflect needs 2 pixels
+    return np.pad(frames, widths, mode=mode), (widths[-2][0], widths[-1][0])
 
 
 def _chunks(items: list[_Tile], size: int) -> Iterator[list[_Tile]]:
