@@ -24,7 +24,7 @@ from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
 from dosewise.cli.simulate import simulate_app
 from dosewise.cli.stream import stream_command
-from dosewise.cli.supersample import supersample_command, train_supersample
+from dosewise.cli.supersample import evaluate_app, supersample_command, train_supersample
 from dosewise.cli.train import train_app
 from dosewise.errors import InvalidImageError, InvalidParameterError
 
@@ -36,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(train_app, name="train")
+app.add_typer(evaluate_app, name="evaluate")
 
 
 def _version_callback(value: bool) -> None:

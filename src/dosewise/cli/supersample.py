@@ -175,3 +175,65 @@ def supersample_command(
         table.add_row(Path(row["image"]).name, "x".join(map(str, row["shape"])), Path(row["output"]).name, ratio)
     console.print(table)
     console.print(f"wrote {len(rows)} image(s) and comparison PNGs to {out_dir}")
+
+
+@evaluate_app.command("supersample")
+@user_errors_exit_2
+def evaluate_supersample(
+    data: Annotated[list[Path], typer.Option(
+        help="Full scans to test on: image files, folder trees or stores (`*.zarr`); repeat for several.")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the tables and figures.")],
+    model: Annotated[list[Path] | None, typer.Option(
+        help="Checkpoint(s) of `dosewise train supersample`; none: the classical baselines only.")] = None,
+    coverage: CoverageOption = None,
+    store_key: Annotated[str, typer.Option(help="Which array of a store is the full scan.")] = "noisy",
+    crop: Annotated[int | None, typer.Option(help="Central crop of larger images (seed 004: 512).")] = None,
+    max_images: Annotated[int | None, typer.Option(help="Use at most this many images.")] = None,
+    target_blur: Annotated[float, typer.Option(help="Target: the full scan blurred by a 5x5 Gaussian of this sigma in px (0: unblurred).")] = 2.5,
+    precision_coverage: Annotated[str, typer.Option(help="Coverage of the input-precision table (seed 004 Table 3).")] = "1/25",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    as_json: JsonFlag = False,
+) -> None:
+    """Seed 004's Table 2 (root mean / root std of MSE per coverage), error vs distance from the
+    edge (Fig. 8) and, for the first model, the input-precision table (Table 3)."""
+    from dosewise.analysis.interpolation import baseline_methods
+    from dosewise.analysis.supersample_eval import (
+        TABLE_STEPS,
+        evaluate_supersampling,
+        load_eval_images,
+        precision_markdown,
+        precision_table,
+    )
+    from dosewise.infer.supersample import Supersampler
+    from dosewise.io import atomic_write
+    from dosewise.physics.partial_scan import parse_coverage
+
+    steps = parse_steps(coverage) or list(TABLE_STEPS)
+    folders, stores = _split_sources(data)
+    images = load_eval_images(folders, stores, store_key=store_key, crop_px=crop, max_images=max_images)
+    methods = dict(baseline_methods())
+    supersamplers = {}
+    for path in model or []:
+        name = path.parent.parent.name if path.parent.name == "checkpoints" else path.stem
+        supersamplers[name] = Supersampler(path, device=device)
+        methods[name] = supersamplers[name].method()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFileError("exists and is not a folder", out_dir)
+    with console.status("evaluating") as status:
+        result = evaluate_supersampling(images, methods, steps, target_blur_sigma_px=target_blur,
+                                        progress=lambda name: status.update(f"evaluated {name}"))
+    paths = result.write(out_dir)
+    report: dict[str, Any] = {"images": len(images), "rows": result.rows(),
+                              "files": {k: str(v) for k, v in paths.items()}}
+    if supersamplers:
+        step = parse_coverage(precision_coverage)
+        first = next(iter(supersamplers.values()))
+        table = precision_table(images, first.method(), step, target_blur_sigma_px=target_blur)
+        with atomic_write(out_dir / "precision.md") as tmp:
+            tmp.write_text(precision_markdown(table, step), encoding="utf-8")
+        report["precision"] = {k: {"root_mean_mse": v[0], "root_std_mse": v[1]} for k, v in table.items()}
+    if as_json:
+        emit_json(report)
+        return
+    console.print(result.markdown())
+    console.print(f"wrote {', '.join(p.name for p in paths.values())} to {out_dir}")

@@ -50,7 +50,8 @@ def load_supersampler(path: str | Path) -> LoadedSupersampler:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, not a torch file, or unsafe pickle content
-        raise InputFileError(f"cannot read checkpoint: {' '.join(str(exc).split())[:200]}", path) from exc
+        reason = " ".join(str(exc).split())[:120]
+        raise InputFileError(f"cannot read checkpoint (not a PyTorch checkpoint file?): {reason}", path) from exc
     record = checkpoint.get(CHECKPOINT_KEY) if isinstance(checkpoint, dict) else None
     if not isinstance(record, dict) or record.get("kind") != "supersample":
         raise InputFileError("not a dosewise supersampling checkpoint (train one with "
