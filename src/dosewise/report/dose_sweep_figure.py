@@ -1,0 +1,67 @@
+"""Seed 003 Figs. 2-4 style: segmented area against frame dose on a log axis, and overlays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from dosewise.analysis.dose_sweep import DoseSweep  # noqa: E402
+
+
+def dose_sweep_figure(sweeps: Sequence[DoseSweep], title: str = "") -> Figure:
+    """Area (as a fraction of the target) vs dose per model: shaded converged band, black
+    dashed convergence line(s), colour dashed 50 % lines; F1 vs dose below when masks exist."""
+    with_truth = any(s.has_truth for s in sweeps)
+    fig = Figure(figsize=(7.0, 6.6 if with_truth else 4.2))
+    axes = fig.subplots(2 if with_truth else 1, 1, sharex=True, squeeze=False)[:, 0]
+    ax = axes[0]
+    for index, sweep in enumerate(sweeps):
+        colour = f"C{index % 10}"
+        doses, target = sweep.doses_e_per_A2, sweep.target_area_px or 1.0
+        ax.plot(doses, sweep.areas_px / target, "o-", ms=3, lw=1.2, color=colour, label=sweep.name)
+        if sweep.band_px is not None and sweep.convergence_dose_e_per_A2 is not None:
+            low, high = (v / target for v in sweep.band_px)
+            ax.fill_between([sweep.convergence_dose_e_per_A2, doses.max()], low, high, color=colour, alpha=0.12, lw=0)
+            ax.axvline(sweep.convergence_dose_e_per_A2, color="k", ls="--", lw=1.0)
+        if sweep.dose_50_e_per_A2 is not None:
+            ax.axvline(sweep.dose_50_e_per_A2, color=colour, ls=":", lw=1.4)
+    ax.axhline(0.5, color="0.6", lw=0.8)
+    ax.set_xscale("log")
+    source = sweeps[0].target_source if sweeps else ""
+    ax.set_ylabel(f"segmented area / target ({source})")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(title or "segmented area vs frame dose (dashed: convergence, dotted: 50 %)", fontsize=10)
+    if with_truth:
+        for index, sweep in enumerate(sweeps):
+            if sweep.has_truth:
+                f1 = [f.f1 for f in sweep.frames]
+                axes[1].plot(sweep.doses_e_per_A2, f1, "o-", ms=3, lw=1.2, color=f"C{index % 10}", label=sweep.name)
+        axes[1].set_ylabel("F1 (= Dice) vs true mask")
+        axes[1].set_ylim(0, 1.02)
+    axes[-1].set_xlabel("frame dose (e⁻/Å²)")
+    fig.tight_layout()
+    return fig
+
+
+def overlay_figure(frame: np.ndarray, mask: np.ndarray, reference: np.ndarray, title: str) -> Figure:
+    """The frame in grey, the segmentation in orange, the reference outline in cyan (seed 003 Fig. 2b)."""
+    from skimage.segmentation import find_boundaries
+
+    lo, hi = np.percentile(frame, [0.5, 99.5])
+    grey = np.clip((frame - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    rgb[mask] = 0.55 * rgb[mask] + 0.45 * np.array([1.0, 0.55, 0.0])
+    rgb[find_boundaries(reference, mode="inner")] = (0.0, 1.0, 1.0)
+    fig = Figure(figsize=(4.0, 4.3))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(rgb, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+    fig.tight_layout()
+    return fig
