@@ -19,6 +19,7 @@ from rich.table import Table
 from dosewise import __version__
 from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
 from dosewise.cli.denoise import denoise_command
+from dosewise.cli.dose_sweep import dose_sweep_command
 from dosewise.cli.pretrain import compare_command, finetune_command, pretrain_command
 from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
@@ -308,6 +309,7 @@ app.command("finetune")(user_errors_exit_2(finetune_command))
 app.command("compare")(user_errors_exit_2(compare_command))
 app.command("profile")(profile_command)
 app.command("supersample")(supersample_command)
+app.command("dose-sweep")(dose_sweep_command)
 train_app.command("supersample")(train_supersample)
 
 
