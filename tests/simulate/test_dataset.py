@@ -161,3 +161,29 @@ def test_explicit_margin_is_used_and_a_bad_one_rejected(tmp_path: Path) -> None:
     assert store.attrs["simulation"]["margin_A"] == 3.9
     with pytest.raises(InvalidParameterError, match="margin_A"):
         simulate_dose_series(tmp_path / "bad.zarr", doses_e_per_A2=[100.0], margin_A=-1.0, **FAST)
+
+
+def test_structure_cache_reuses_exit_waves_across_dose_ranges_and_detectors(
+    small_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "exit_waves"
+    computed: list[int] = []
+    real_structure = dataset.simulate_structure
+    monkeypatch.setattr(dataset, "simulate_structure",
+                        lambda config, s: computed.append(s) or real_structure(config, s))
+    simulate_hrtem_dataset(tmp_path / "a.zarr", n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
+                           structure_cache=cache, **FAST)
+    assert computed == [0, 1] and len(list(cache.glob("*.pkl"))) == 2
+    _assert_same(_contents(small_dataset), _contents(tmp_path / "a.zarr"))  # the cache changes nothing
+    simulate_hrtem_dataset(tmp_path / "b.zarr", n_structures=2, variants_per_structure=3, seed=11, mtf="mtf1",
+                           dose_range_e_per_A2=(10.0, 1e4), structure_cache=cache, **FAST)
+    assert computed == [0, 1]  # other detector and dose range: same structures, no new multislice
+    b = _contents(tmp_path / "b.zarr")
+    a = _contents(small_dataset)
+    for key in a:
+        assert b[key][0]["diameter_A"] == a[key][0]["diameter_A"]
+        np.testing.assert_array_equal(b[key][1]["mask"], a[key][1]["mask"])
+        assert b[key][0]["dose_e_per_A2"] < 1e4
+    simulate_hrtem_dataset(tmp_path / "c.zarr", n_structures=1, variants_per_structure=1, seed=12, mtf="mtf4",
+                           structure_cache=cache, **FAST)
+    assert computed == [0, 1, 0]  # another seed is another structure

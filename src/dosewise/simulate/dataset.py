@@ -14,8 +14,12 @@ multislice across 2 cores, with scheduler overhead; processes keep each core bus
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import multiprocessing
+import os
+import pickle
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -135,13 +139,45 @@ def simulate_structure(config: SimulationConfig, structure_index: int, *,
     return SimulatedStructure(particle=particle, exit_wave=exit_wave, pixel_size_A=pixel_size_A)
 
 
+def structure_key(config: SimulationConfig, structure_index: int) -> str:
+    """What decides structure ``structure_index`` and its exit wave: every setting but the
+    detector and the dose range (those only change the images rendered from it)."""
+    values = config.attrs()
+    values.pop("mtf"), values.pop("n0_e_per_px")
+    values["ranges"].pop("dose_e_per_A2", None)
+    text = json.dumps({"structure": structure_index, **values}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def cached_structure(config: SimulationConfig, structure_index: int, cache_dir: Path | None) -> SimulatedStructure:
+    """:func:`simulate_structure`, reusing an exit wave computed before for the same structure.
+
+    Datasets that differ only in dose range or detector (seed 003 Tables 2-3) share their
+    structures, so a study computes each multislice once. Our own pickles, written atomically.
+    """
+    if cache_dir is None:
+        return simulate_structure(config, structure_index)
+    path = Path(cache_dir) / f"{structure_key(config, structure_index)}.pkl"
+    if path.is_file():
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    structure = simulate_structure(config, structure_index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        pickle.dump(structure, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return structure
+
+
 def _variant_rng(config: SimulationConfig, structure_index: int, variant_index: int) -> np.random.Generator:
     return np.random.default_rng(
         np.random.SeedSequence(config.seed, spawn_key=(structure_index, 1, variant_index))
     )
 
 
-def _write_structure(config: SimulationConfig, out: str, structure_index: int, n_variants: int) -> int:
+def _write_structure(config: SimulationConfig, out: str, structure_index: int, n_variants: int,
+                     cache_dir: Path | None = None) -> int:
     """Simulate one structure and write its missing variants; returns how many were written.
 
     Runs in a worker process (or in-process for ``workers=1``).
@@ -150,7 +186,7 @@ def _write_structure(config: SimulationConfig, out: str, structure_index: int, n
     missing = [v for v in range(n_variants) if not store.has(sample_id(structure_index, v))]
     if not missing:
         return 0
-    structure = simulate_structure(config, structure_index)
+    structure = cached_structure(config, structure_index, cache_dir)
     for v in missing:
         rng = _variant_rng(config, structure_index, v)
         microscope = config.ranges.sample(rng)
@@ -222,6 +258,7 @@ def simulate_hrtem_dataset(
     frozen_phonons: int = 0,
     margin_A: float | None = None,
     progress: bool = True,
+    structure_cache: str | Path | None = None,
 ) -> SimulationReport:
     """Simulate ``n_structures`` x ``variants_per_structure`` labelled images into ``out``.
 
@@ -236,6 +273,9 @@ def simulate_hrtem_dataset(
     delocalisation any drawn optics can cause, :func:`~dosewise.simulate.hrtem.lens_margin_A`)
     around the field and cropped to ``size_px`` afterwards, so no image shows the seam of
     the periodic cell or contrast wrapped across it.
+
+    ``structure_cache``: a folder where exit waves are kept and reused by any dataset of
+    the same structures (other dose range or detector); see :func:`cached_structure`.
     """
     _check_counts(n_structures=n_structures, variants_per_structure=variants_per_structure,
                   size_px=size_px, workers=workers)
@@ -247,6 +287,7 @@ def simulate_hrtem_dataset(
                               max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons),
                               margin_A=_check_margin(margin_A))
     out = Path(out)
+    cache = None if structure_cache is None else Path(structure_cache)
     store = _open_store(out, {"kind": "hrtem", "simulation": config.attrs()})
     todo = [s for s in range(n_structures)
             if not all(store.has(sample_id(s, v)) for v in range(variants_per_structure))]
@@ -257,23 +298,23 @@ def simulate_hrtem_dataset(
                             completed=len(skipped) * variants_per_structure)
         if workers == 1 or len(todo) <= 1:
             for s in todo:
-                written += _write_structure(config, str(out), s, variants_per_structure)
+                written += _write_structure(config, str(out), s, variants_per_structure, cache)
                 bar.advance(task, variants_per_structure)
         else:
             written = _run_parallel(config, out, todo, variants_per_structure, workers,
-                                    lambda: bar.advance(task, variants_per_structure))
+                                    lambda: bar.advance(task, variants_per_structure), cache)
     return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
                             samples_written=written)
 
 
 def _run_parallel(config: SimulationConfig, out: Path, todo: list[int], n_variants: int,
-                  workers: int, on_done: Callable[[], None]) -> int:
+                  workers: int, on_done: Callable[[], None], cache_dir: Path | None = None) -> int:
     """One task per structure on a spawn/forkserver pool (abTEM and FFTW are not fork-safe)."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     written = 0
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
                              mp_context=multiprocessing.get_context(method)) as pool:
-        pending = {pool.submit(_write_structure, config, str(out), s, n_variants) for s in todo}
+        pending = {pool.submit(_write_structure, config, str(out), s, n_variants, cache_dir) for s in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
