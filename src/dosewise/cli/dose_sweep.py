@@ -102,3 +102,29 @@ def dose_sweep_command(
         return
     console.print(sweep_table(summaries, f"dose sweep of {series.name} ({len(data)} frames)"))
     console.print(f"wrote {figure}, summary.json, per-model CSVs and overlays to {out_dir}")
+
+
+@user_errors_exit_2
+def dose_study_command(
+    recipe: Annotated[Path, typer.Argument(help="Study recipe (YAML), e.g. configs/dose-limit-seed003.yaml.")],
+    scale: Annotated[str | None, typer.Option(
+        help="Which of the recipe's scales to run (cpu, gpu, ... or auto: gpu when CUDA is available).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("-o", "--out", help="Override the recipe's out_dir.")] = None,
+    report_dir: Annotated[Path | None, typer.Option(help="Also copy figures and tables here.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Seed 003's experiments end to end: simulate, train every run, sweep them on one series, report."""
+    from dosewise.tasks.dose_study import DoseStudyConfig, check_scale, run_study
+
+    config = check_scale(DoseStudyConfig.from_yaml(recipe), scale)
+    updates = {k: v for k, v in {"out_dir": out_dir, "report_dir": report_dir}.items() if v is not None}
+    config = config.model_copy(update=updates)
+    result = run_study(config, progress=not as_json)
+    summaries = [s.summary() for s in result.sweeps.values()]
+    if as_json:
+        emit_json({"out": str(result.out_dir), "scale": result.scale, "sweeps": summaries,
+                   "tables": {k: str(v) for k, v in result.tables.items()},
+                   "figures": {k: str(v) for k, v in result.figures.items()}})
+        return
+    console.print(sweep_table(summaries, f"{config.name} (scale {result.scale})"))
+    console.print(f"tables and figures: {', '.join(str(p) for p in result.figures.values())}")
