@@ -18,7 +18,8 @@ from rich.console import Console
 
 from dosewise.infer import dice, segment
 from dosewise.io import DatasetStore
-from dosewise.physics import MTF_PRESETS, MTFParams, detector_image, fit_mtf, fit_readout_n0
+from dosewise.physics import MTF_PRESETS, MTFParams, detector_image
+from dosewise.physics.mtf_series import fit_mtf_series
 from dosewise.report import HtmlReport
 from dosewise.report.figures import montage, mtf_fit_figure, readout_fit_figure
 from dosewise.simulate import simulate_dose_series, simulate_hrtem_dataset
@@ -168,8 +169,8 @@ def _mtf_section(report: HtmlReport, seed: int) -> None:
     doses_e_per_px = np.geomspace(0.02, 20.0, 10)
     flat = np.ones((512, 512), dtype=np.float32)
     fits = [detector_image(flat, dose, mtf=true_mtf, n0_e_per_px=n0, seed=rng) for dose in doses_e_per_px]
-    mtf_fits = [fit_mtf(frame, floor="readout") for frame in fits]
-    readout = fit_readout_n0(np.array([f.C for f in mtf_fits]), doses_e_per_px)
+    series = fit_mtf_series(fits, doses_e_per_px, floor="readout")
+    mtf_fits, readout = series.fits, series.readout
     brightest = mtf_fits[-1]
     effective = MTFParams(c0=true_mtf.c0, c3=true_mtf.c3, C=float(np.sqrt(n0 / (n0 + doses_e_per_px[-1]))))
     report.heading("Detector MTF fitted back from simulated vacuum (seed 003 App. A.3)")

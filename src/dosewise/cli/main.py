@@ -19,7 +19,7 @@ from rich.table import Table
 from dosewise import __version__
 from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
 from dosewise.cli.denoise import denoise_command
-from dosewise.cli.dose_sweep import dose_sweep_command
+from dosewise.cli.dose_sweep import dose_study_command, dose_sweep_command
 from dosewise.cli.pretrain import compare_command, finetune_command, pretrain_command
 from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
@@ -114,7 +114,7 @@ def noise(
         float | None, typer.Option("--pixel-size", help="Pixel size in Å/px (overrides the file's).")
     ] = None,
     mtf: Annotated[
-        str | None, typer.Option(help="Detector MTF: a preset mtf1..mtf5 (drawn with --seed) or c0,c3,C.")
+        str | None, typer.Option(help="Detector MTF: a preset mtf1..mtf5 or preset .yaml file (drawn with --seed), or c0,c3,C.")
     ] = None,
     readout: Annotated[
         float | None, typer.Option(help="Readout noise N0 in e-/px (default: the preset's draw, else 0).")
@@ -187,7 +187,8 @@ def fit_mtf_command(
         typer.Option(help="Vacuum region x0 y0 x1 y1 in pixels (x = column, end exclusive)."),
     ],
     plot: Annotated[
-        Path | None, typer.Option(help="PNG of spectrum + fit (default: <IN stem>_mtf_fit.png here).")
+        Path | None,
+        typer.Option(help="PNG of spectrum + fit (default: <IN stem>_mtf_fit.png in --out, else here)."),
     ] = None,
     frame: Annotated[int, typer.Option(help="Frame of a stack to plot (all frames are fitted).")] = 0,
     floor: Annotated[
@@ -197,42 +198,132 @@ def fit_mtf_command(
             "the eq. 3 vacuum spectrum sqrt(N_D·MTF²+N0), unbiased C for an N0 fit over a dose series."
         ),
     ] = NoiseFloor.mtf,
+    doses: Annotated[
+        str | None,
+        typer.Option(help="Dose of every frame, 'd1,d2,...' or a text/CSV file with one per line; "
+                     "fits N0 from C² = N0/(N0+N_D) (seed 003 Fig. 6)."),
+    ] = None,
+    dose_unit: Annotated[DoseUnit, typer.Option(help="Unit of --doses.")] = DoseUnit.per_A2,
+    pixel_size: Annotated[
+        float | None, typer.Option("--pixel-size", help="Pixel size in Å/px (overrides the file's).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="Folder (created if missing) for mtf_series.csv and, with doses, "
+                     "mtf_vs_dose.png and readout_n0.png."),
+    ] = None,
+    preset_out: Annotated[
+        Path | None,
+        typer.Option(help="Write the fitted ranges as an MTF preset (.yaml) for --mtf of the simulator."),
+    ] = None,
+    min_r2: Annotated[
+        float, typer.Option(help="Frames whose fit reaches this R² shape the preset and get a white dot.")
+    ] = 0.98,
     as_json: JsonFlag = False,
 ) -> None:
-    """Fit the detector MTF (seed 003 eq. A.1 -> eq. 1) to a vacuum region's noise spectrum."""
+    """Fit the detector MTF (seed 003 eq. A.1 -> eq. 1) to a vacuum region's noise spectrum.
+
+    With the frame doses: c0, c3, C against dose (Fig. 5), readout N0 (eq. 2, Fig. 6) and a preset.
+    """
+    from dosewise.analysis.dose_series import parse_doses
+    from dosewise.errors import OutputFileError
     from dosewise.io import read_image
-    from dosewise.physics import fit_mtf
-    from dosewise.report.figures import mtf_fit_figure, save_png
+    from dosewise.physics.mtf_series import crop_region, fit_mtf_series, write_preset_yaml
+    from dosewise.report.figures import mtf_fit_figure, mtf_vs_dose_figure, readout_fit_figure, save_png
+    from dosewise.units import dose_e_per_px
 
     image = read_image(input_path)
     x0, y0, x1, y1 = region
-    height, width = image.data.shape[-2:]
-    if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
-        raise InvalidParameterError(
-            f"region {x0} {y0} {x1} {y1} is not inside the {width}x{height} image (need x0<x1<=W, y0<y1<=H)",
-            input_path,
-        )
+    crop_region(image.data, region, input_path)
     frames = image.data if image.data.ndim == 3 else image.data[None]
     if not 0 <= frame < len(frames):
         raise InvalidParameterError(f"frame {frame} out of range 0..{len(frames) - 1}", input_path)
-    fits = [fit_mtf(f[y0:y1, x0:x1], floor=floor.value) for f in frames]
-    plot_path = plot if plot is not None else Path(f"{input_path.stem}_mtf_fit.png")
+    pixel_size_A = pixel_size if pixel_size is not None else image.pixel_size_A
+    if pixel_size_A is not None and pixel_size_A <= 0:
+        raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}", input_path)
+    inputs = [input_path]
+    given, unit = None, dose_unit
+    if doses is not None:
+        given = parse_doses(doses)
+        if Path(doses).is_file():
+            inputs.append(Path(doses))
+    elif image.metadata.get("doses_e_per_A2") is not None:  # a reader that knows each frame's dose
+        given, unit = list(image.metadata["doses_e_per_A2"]), DoseUnit.per_A2
+    doses_px = None
+    if given is not None:
+        if len(given) != len(frames):
+            raise InvalidParameterError(f"{len(given)} doses given for {len(frames)} frames: give one per frame",
+                                        input_path)
+        if unit is DoseUnit.per_A2:
+            if pixel_size_A is None:
+                raise InvalidParameterError(
+                    "file has no pixel size: give --pixel-size in Å/px or use --dose-unit e/px", input_path
+                )
+            doses_px = [dose_e_per_px(d, pixel_size_A) for d in given]
+        else:
+            doses_px = given
+    if preset_out is not None and (doses_px is None or len(frames) < 2):
+        raise InvalidParameterError("--preset-out needs the N0 fit: a stack of >= 2 frames and --doses", input_path)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise OutputFileError("exists and is not a folder", out_dir)
+
+    series = fit_mtf_series(frames, doses_px, region, floor.value, pixel_size_A=pixel_size_A, source=input_path)
+    preset = series.to_preset(preset_out.stem, min_r2=min_r2) if preset_out is not None else None
+    fits = series.fits
+
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    default_dir = out_dir if out_dir is not None else Path()
+    plot_path = plot if plot is not None else default_dir / f"{input_path.stem}_mtf_fit.png"
     figure = mtf_fit_figure(fits[frame], title=f"{input_path.name}, frame {frame}, region {x0} {y0} {x1} {y1}")
-    save_png(plot_path, figure, inputs=[input_path])
-    rows = [
-        {"frame": i, "c0": f.c0, "c3": f.c3, "C": f.C, "c1": f.c1, "c2": f.c2, "r2": f.r2}
-        for i, f in enumerate(fits)
-    ]
+    save_png(plot_path, figure, inputs=inputs)
+    files: dict[str, str | None] = {"csv": None, "mtf_vs_dose": None, "readout_n0": None, "preset": None}
+    if out_dir is not None:
+        files["csv"] = str(series.write_csv(out_dir / "mtf_series.csv", inputs=inputs))
+        if doses_px is not None:
+            files["mtf_vs_dose"] = str(save_png(
+                out_dir / "mtf_vs_dose.png",
+                mtf_vs_dose_figure(series, min_r2=min_r2, title=f"{input_path.name}: MTF fits against dose"),
+                inputs=inputs))
+    if series.readout is not None and out_dir is not None:
+        figure = readout_fit_figure(
+            series.doses_e_per_px, [f.readout_fit.C for f in series.frames], series.readout.n0_e_per_px,
+            squared=True, r2=series.readout.r2, title=f"{input_path.name}: readout noise (eq. 2)")
+        files["readout_n0"] = str(save_png(out_dir / "readout_n0.png", figure, inputs=inputs))
+    if preset_out is not None:
+        provenance = {"input": input_path, "region": list(region), "frames": len(frames),
+                      "frames_used": len(series.accepted(min_r2)), "min_r2": min_r2,
+                      "n0_e_per_px": series.readout.n0_e_per_px, "n0_r2": series.readout.r2}
+        files["preset"] = str(write_preset_yaml(preset_out, preset, provenance=provenance, inputs=inputs))
+
+    rows = series.rows()
     if as_json:
-        emit_json({"input": str(input_path), "region": [x0, y0, x1, y1], "plot": str(plot_path), "fits": rows})
+        readout = series.readout
+        emit_json({
+            "input": str(input_path), "region": [x0, y0, x1, y1], "plot": str(plot_path), "floor": floor.value,
+            "pixel_size_A": pixel_size_A, "fits": rows,
+            "readout": None if readout is None else {"n0_e_per_px": readout.n0_e_per_px, "r2": readout.r2,
+                                                     "fitted_with": "floor=readout C of every frame"},
+            "preset": None if preset is None else preset.model_dump(), "files": files,
+        })
         return
     table = Table(title=f"MTF fit (eq. 1) of {input_path.name}, region {x0} {y0} {x1} {y1}")
-    for column in ("frame", "c0", "c3", "C", "R²"):
+    with_dose = doses_px is not None
+    columns = ("frame", "e⁻/Å²", "e⁻/px", "c0", "c3", "C", "R²") if with_dose else ("frame", "c0", "c3", "C", "R²")
+    for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(str(row["frame"]), f"{row['c0']:.4f}", f"{row['c3']:.3f}", f"{row['C']:.4f}", f"{row['r2']:.4f}")
+        cells = [str(row["frame"])]
+        if with_dose:
+            a2 = row["dose_e_per_A2"]
+            cells += ["" if a2 is None else f"{a2:.4g}", f"{row['dose_e_per_px']:.4g}"]
+        cells += [f"{row['c0']:.4f}", f"{row['c3']:.3f}", f"{row['C']:.4f}", f"{row['r2']:.4f}"]
+        table.add_row(*cells)
     Console().print(table)
-    console.print(f"wrote {plot_path}")
+    if series.readout is not None:
+        console.print(f"readout noise N0 = {series.readout.n0_e_per_px:.4g} e-/px "
+                      f"(eq. 2 on the floor=readout tails, R² {series.readout.r2:.3f})")
+    console.print(f"wrote {', '.join([str(plot_path)] + [v for v in files.values() if v])}")
 
 
 # --------------------------------------------------------------------------- subsample
@@ -310,6 +401,7 @@ app.command("compare")(user_errors_exit_2(compare_command))
 app.command("profile")(profile_command)
 app.command("supersample")(supersample_command)
 app.command("dose-sweep")(dose_sweep_command)
+app.command("dose-study")(dose_study_command)
 train_app.command("supersample")(train_supersample)
 
 

@@ -19,7 +19,9 @@ simulate_app = typer.Typer(
 DoseRange = Annotated[
     tuple[float, float], typer.Option(help="Frame dose limits in e-/Å² (drawn log-uniformly between them).")
 ]
-MtfOption = Annotated[str, typer.Option(help="Detector MTF preset mtf1..mtf5 (seed 003 Table 3) or c0,c3,C.")]
+MtfOption = Annotated[str, typer.Option(
+    help="Detector MTF preset mtf1..mtf5 (seed 003 Table 3), a preset .yaml written by "
+    "`dosewise fit-mtf --preset-out`, or c0,c3,C.")]
 PixelSize = Annotated[float, typer.Option("--pixel-size", help="Final image pixel size in Å/px.")]
 
 

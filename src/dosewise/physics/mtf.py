@@ -138,15 +138,24 @@ _TRIPLE = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*,\s*({_NUMBER})\s*$"
 
 
 def parse_mtf(text: str) -> MTFPreset | MTFParams:
-    """A preset name ('mtf1'..'mtf5') or one fixed detector given as 'c0,c3,C'."""
+    """A preset name ('mtf1'..'mtf5'), a preset file (.yaml/.yml) or one detector 'c0,c3,C'.
+
+    Preset files are written by ``dosewise fit-mtf --preset-out`` (see
+    :mod:`dosewise.physics.mtf_series`); a missing or malformed one is an error.
+    """
     key = text.strip().lower()
     if key in MTF_PRESETS:
         return MTF_PRESETS[key]
+    if key.endswith((".yaml", ".yml")):
+        from dosewise.physics.mtf_series import load_preset_yaml  # it imports this module
+
+        return load_preset_yaml(text.strip())
     match = _TRIPLE.match(text)
     if match is None:
         names = ", ".join(MTF_PRESETS)
         raise InvalidParameterError(
-            f"unknown MTF {text!r}: expected a preset ({names}) or 'c0,c3,C' such as '0.25,2.5,0'"
+            f"unknown MTF {text!r}: expected a preset ({names}), a preset file (.yaml) "
+            "or 'c0,c3,C' such as '0.25,2.5,0'"
         )
     c0, c3, C = (float(g) for g in match.groups())
     return make_mtf_params(c0, c3, C)

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from dosewise.io import atomic_write  # noqa: E402
 from dosewise.physics import MTFFit, MTFParams, mtf_curve  # noqa: E402
+from dosewise.physics.mtf_series import DEFAULT_MIN_R2, MTFSeriesFit  # noqa: E402
 
 
 def save_png(path: Path, fig: Figure, *, inputs: Iterable[Path] = ()) -> Path:
@@ -78,19 +79,52 @@ def mtf_fit_figure(fit: MTFFit, true_params: MTFParams | None = None, title: str
 
 
 def readout_fit_figure(
-    doses_e_per_px: Sequence[float], fitted_C: Sequence[float], n0_fit: float, n0_true: float | None = None
+    doses_e_per_px: Sequence[float], fitted_C: Sequence[float], n0_fit: float, n0_true: float | None = None,
+    *, squared: bool = False, r2: float | None = None, title: str = "",
 ) -> Figure:
-    """Seed 003 Fig. 6: the MTF tail C against dose per pixel, with eq. 2 C² = N0/(N0+N_D)."""
+    """Seed 003 Fig. 6: the MTF tail C (or C², ``squared``) against dose per pixel, with eq. 2."""
     fig = Figure(figsize=(5.5, 3.8))
     ax = fig.add_subplot(1, 1, 1)
     doses = np.asarray(doses_e_per_px, dtype=float)
     fine = np.geomspace(doses.min(), doses.max(), 200)
-    ax.semilogx(doses, fitted_C, "o", color="0.3", label="C fitted per frame")
-    ax.semilogx(fine, np.sqrt(n0_fit / (n0_fit + fine)), "-", color="C3", label=f"eq. 2 fit, N0 = {n0_fit:.4g}")
+    power = 1.0 if squared else 0.5
+    name = "C²" if squared else "C"
+    fit_label = f"eq. 2 fit, N0 = {n0_fit:.4g}" + (f", R² = {r2:.3f}" if r2 is not None else "")
+    ax.semilogx(doses, np.asarray(fitted_C, dtype=float) ** (2 * power), "o", color="0.3",
+                label=f"{name} fitted per frame")
+    ax.semilogx(fine, (n0_fit / (n0_fit + fine)) ** power, "-", color="C3", label=fit_label)
     if n0_true is not None:
-        ax.semilogx(fine, np.sqrt(n0_true / (n0_true + fine)), "--", color="C0", label=f"true N0 = {n0_true:.4g}")
+        ax.semilogx(fine, (n0_true / (n0_true + fine)) ** power, "--", color="C0", label=f"true N0 = {n0_true:.4g}")
     ax.set_xlabel("frame dose N_D (e⁻/px)")
-    ax.set_ylabel("C")
+    ax.set_ylabel(f"{name} = N0 / (N0 + N_D)" if squared else "C")
+    if title:
+        ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mtf_vs_dose_figure(series: MTFSeriesFit, *, min_r2: float = DEFAULT_MIN_R2, title: str = "") -> Figure:
+    """Seed 003 Fig. 5: fitted c0, c3 and C of every frame against frame dose (log axis).
+
+    Fits with R² >= ``min_r2`` carry a white dot; the orange line is the mean over all frames.
+    Dose in e⁻/Å² when the pixel size is known, else in e⁻/px.
+    """
+    rows = series.rows()
+    per_A2 = all(r["dose_e_per_A2"] is not None for r in rows)
+    doses = np.array([r["dose_e_per_A2"] if per_A2 else r["dose_e_per_px"] for r in rows], dtype=float)
+    good = np.array([r["r2"] >= min_r2 for r in rows])
+    fig = Figure(figsize=(6.0, 7.2))
+    axes = fig.subplots(3, 1, sharex=True)
+    for ax, key, label in zip(axes, ("c0", "c3", "C"), ("c0 (q / q_N)", "c3", "C"), strict=True):
+        values = np.array([r[key] for r in rows], dtype=float)
+        ax.semilogx(doses, values, "o", ms=5, color="C0", label="fitted per frame")
+        ax.semilogx(doses[good], values[good], "o", ms=2, color="white", mec="C0", label=f"R² ≥ {min_r2:g}")
+        ax.axhline(float(values.mean()), color="C1", lw=1.2, label=f"mean {values.mean():.3g}")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7, loc="best")
+    axes[-1].set_xlabel("frame dose (e⁻/Å²)" if per_A2 else "frame dose (e⁻/px)")
+    form = "eq. A.1" if series.floor == "mtf" else "eq. 3 vacuum"
+    axes[0].set_title(title or f"MTF fits ({form}) against frame dose", fontsize=10)
     fig.tight_layout()
     return fig

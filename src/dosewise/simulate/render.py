@@ -48,7 +48,7 @@ class Detector:
 
 
 def resolve_mtf(mtf: MTFSpec) -> MTFParams | MTFPreset | None:
-    """A preset name or 'c0,c3,C' text becomes a preset or fixed parameters."""
+    """A preset name, a preset file (.yaml) or 'c0,c3,C' text becomes a preset or fixed parameters."""
     if isinstance(mtf, str):
         return parse_mtf(mtf)
     if mtf is None or isinstance(mtf, (MTFParams, MTFPreset)):
