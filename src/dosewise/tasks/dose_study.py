@@ -65,6 +65,7 @@ class StudyRun(BaseModel):
     dose_range_e_per_A2: Range = (1e2, 1e6)
     mtf: str = "mtf4"
     options: dict[str, Any] = Field(default_factory=dict)
+    lr: float | None = Field(default=None, gt=0)  # None: the study's lr
 
     @property
     def data_key(self) -> str:
@@ -170,7 +171,7 @@ def training_config(config: DoseStudyConfig, run: StudyRun, scale: StudyScale, s
         task="segment",
         model=ModelConfig(name=run.model, options=options),
         data=DataConfig(store=store, crop_size=min(scale.crop_size, scale.size_px), val_fraction=0.1),
-        optimiser=OptimiserConfig(lr=config.lr),
+        optimiser=OptimiserConfig(lr=run.lr or config.lr),
         epochs=scale.epochs,
         max_minutes=scale.max_minutes,
         batch_size=scale.batch_size,
