@@ -45,7 +45,7 @@ def test_tiny_study_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
     study = tmp_path / "study"
     assert len(list((study / "data" / "exit_waves").glob("*.pkl"))) == 2  # two training sets, one multislice each
     table = (tmp_path / "report" / "mtf.md").read_text(encoding="utf-8")
-    assert "| msd-high | msdnet | mtf4 | 1000-1e+06 |" in table and "converges ~200" in table
+    assert "| msd-high | msdnet | mtf4 | 1000-1e+06 |" in table and "F1, last frame" in table and "converges ~200" in table
     assert (tmp_path / "report" / "mtf.png").stat().st_size > 10_000
     assert (tmp_path / "report" / "sweep_msd-mtf1.csv").is_file()
     done = (study / "runs" / "msd-high" / "done.json").stat().st_mtime_ns

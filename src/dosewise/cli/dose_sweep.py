@@ -35,7 +35,8 @@ def sweep_table(summaries: list[dict[str, Any]], title: str) -> Table:
         table.add_column(column, justify="right")
     for s in summaries:
         f1 = f"{s['mean_f1']:.3f}" if "mean_f1" in s else "-"
-        table.add_row(s["name"], format_dose(s["dose_50_e_per_A2"]), format_dose(s["convergence_dose_e_per_A2"]), f1)
+        at_first = s["dose_50_e_per_A2"] is not None and s["dose_50_e_per_A2"] <= s["dose_min_e_per_A2"]
+        table.add_row(s["name"], ("≤ " if at_first else "") + format_dose(s["dose_50_e_per_A2"]), format_dose(s["convergence_dose_e_per_A2"]), f1)
     return table
 
 

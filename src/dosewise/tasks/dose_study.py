@@ -247,6 +247,14 @@ def _fmt(value: float | None) -> str:
     return "not reached" if value is None else f"{value:.3g}"
 
 
+def _fmt_50(sweep: DoseSweep) -> str:
+    """'≤ d' when the lowest frame already reaches 50 %: the true 50 % dose lies below the series."""
+    value = sweep.dose_50_e_per_A2
+    if value is not None and value <= float(sweep.doses_e_per_A2.min()):
+        return f"≤ {value:.3g}"
+    return _fmt(value)
+
+
 def study_markdown(config: DoseStudyConfig, scale_name: str, scale: StudyScale, sweeps: dict[str, DoseSweep],
                    run_names: list[str]) -> str:
     runs = {r.name: r for r in config.runs}
@@ -258,8 +266,8 @@ def study_markdown(config: DoseStudyConfig, scale_name: str, scale: StudyScale, 
         f"{config.series.dose_range_e_per_A2[0]:g}-{config.series.dose_range_e_per_A2[1]:g} e-/Å².",
         "",
         "| run | model | MTF | train dose (e-/Å²) | val Dice | 50 % area at (e-/Å²) | converged from (e-/Å²) "
-        "| mean F1 | F1 ≤ 100 e-/Å² | seed 003 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| area / target, last frame | mean F1 | F1 ≤ 100 e-/Å² | F1, last frame | seed 003 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in run_names:
         sweep, run = sweeps[name], runs[name]
@@ -268,9 +276,10 @@ def study_markdown(config: DoseStudyConfig, scale_name: str, scale: StudyScale, 
         dice = summary.get("best_val_dice")
         lines.append(
             f"| {name} | {run.model} | {run.mtf} | {run.dose_range_e_per_A2[0]:g}-{run.dose_range_e_per_A2[1]:g} | "
-            f"{'-' if dice is None else f'{dice:.3f}'} | {_fmt(sweep.dose_50_e_per_A2)} | "
-            f"{_fmt(sweep.convergence_dose_e_per_A2)} | {summary.get('mean_f1', float('nan')):.3f} | "
-            f"{np.mean(low_f1) if low_f1 else float('nan'):.3f} | {config.seed_values.get(name, '')} |")
+            f"{'-' if dice is None else f'{dice:.3f}'} | {_fmt_50(sweep)} | "
+            f"{_fmt(sweep.convergence_dose_e_per_A2)} | {sweep.frames[-1].area_fraction:.2f} | "
+            f"{summary.get('mean_f1', float('nan')):.3f} | {np.mean(low_f1) if low_f1 else float('nan'):.3f} | "
+            f"{summary.get('final_f1', float('nan')):.3f} | {config.seed_values.get(name, '')} |")
     return "\n".join(lines) + "\n"
 
 
