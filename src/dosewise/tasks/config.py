@@ -106,17 +106,7 @@ class RunSettings(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> Self:
         """Read and validate a YAML recipe; any problem is one line naming the file."""
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise InputFileError("config file not found", path) from exc
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            reason = " ".join(str(exc).split())
-            raise InputFileError(f"cannot read YAML config: {reason}", path) from exc
-        if not isinstance(raw, dict):
-            raise InvalidParameterError("config must be a YAML mapping of field: value", path)
-        return cls.validate_dict(raw, path)
+        return cls.validate_dict(read_yaml_mapping(path), path)
 
     @classmethod
     def validate_dict(cls, raw: dict[str, Any], source: str | Path | None = None) -> Self:
@@ -163,6 +153,21 @@ class TrainConfig(RunSettings):
         if (self.task == "segment") != (self.loss in ("bce", "bce_dice")):
             raise ValueError(f"loss {self.loss!r} does not fit task {self.task!r}")
         return self
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """A YAML file that must hold a mapping; any problem is one line naming the file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputFileError("config file not found", path) from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())
+        raise InputFileError(f"cannot read YAML config: {reason}", path) from exc
+    if not isinstance(raw, dict):
+        raise InvalidParameterError("config must be a YAML mapping of field: value", path)
+    return raw
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -20,19 +20,24 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rich.console import Console
 
 from dosewise.analysis.dose_series import load_dose_series
 from dosewise.analysis.dose_sweep import DEFAULT_BAND_TOLERANCE, DoseSweep
-from dosewise.errors import InputFileError, InvalidParameterError
+from dosewise.errors import InvalidParameterError
 from dosewise.infer.dose_sweep import sweep_model
 from dosewise.io import atomic_write
 from dosewise.models import ModelConfig
 from dosewise.simulate import simulate_dose_series, simulate_hrtem_dataset
 from dosewise.tasks.checkpoint import load_model
-from dosewise.tasks.config import DataConfig, OptimiserConfig, TrainConfig, describe_validation_error
+from dosewise.tasks.config import (
+    DataConfig,
+    OptimiserConfig,
+    TrainConfig,
+    describe_validation_error,
+    read_yaml_mapping,
+)
 from dosewise.tasks.train import train
 
 Range = tuple[float, float]
@@ -134,15 +139,7 @@ class DoseStudyConfig(BaseModel):
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> DoseStudyConfig:
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise InputFileError("study recipe not found", path) from exc
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise InputFileError(f"cannot read YAML recipe: {' '.join(str(exc).split())}", path) from exc
-        if not isinstance(raw, dict):
-            raise InvalidParameterError("recipe must be a YAML mapping of field: value", path)
+        raw = read_yaml_mapping(path)
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
