@@ -7,8 +7,8 @@ Three sources, one result (:class:`DoseSeries`):
 - one multi-frame file (TIFF stack, DM4/EMD series, MRC, NPY): one frame per dose;
 - a folder of single images, in name order.
 
-For real files the doses are given (``doses_e_per_A2``), or read from the image metadata
-when a reader found one; a series whose doses are unknown is refused rather than guessed.
+For real files the doses are given (``doses``): no reader finds per-frame doses in vendor
+metadata yet, and a series whose doses are unknown is refused rather than guessed.
 """
 
 from __future__ import annotations
@@ -132,24 +132,16 @@ def _from_store(path: Path, key: str) -> DoseSeries:
                       pixel_size_A=pixel_sizes[0] if pixel_sizes else None)
 
 
-def _metadata_dose(image_dose: float | None, metadata: dict) -> float:
-    for value in (image_dose, metadata.get("dose_e_per_A2")):
-        if value is not None:
-            return float(value)
-    return float("nan")
+def _unknown_doses(n_frames: int) -> np.ndarray:
+    return np.full(n_frames, np.nan)
 
 
 def _from_file(path: Path) -> DoseSeries:
     image = read_image(path)
     data = image.data if image.data.ndim == 3 else image.data[None]
-    per_frame = image.metadata.get("doses_e_per_A2")
-    if per_frame is not None and len(per_frame) == len(data):
-        doses = np.asarray(per_frame, dtype=np.float64)
-    else:
-        doses = np.full(len(data), np.nan) if len(data) > 1 else np.array(
-            [_metadata_dose(image.dose_e_per_A2, image.metadata)])
-    return DoseSeries(frames=list(data), doses_e_per_A2=doses, names=[f"{path.stem}[{i}]" for i in range(len(data))],
-                      source=path, pixel_size_A=image.pixel_size_A)
+    return DoseSeries(frames=list(data), doses_e_per_A2=_unknown_doses(len(data)),
+                      names=[f"{path.stem}[{i}]" for i in range(len(data))], source=path,
+                      pixel_size_A=image.pixel_size_A)
 
 
 def _from_folder(path: Path) -> DoseSeries:
@@ -161,5 +153,5 @@ def _from_folder(path: Path) -> DoseSeries:
     if len(shapes) > 1:
         raise InvalidParameterError(f"frames of a series must share one shape, found {sorted(shapes)}", path)
     return DoseSeries(frames=[im.data for im in images],
-                      doses_e_per_A2=np.array([_metadata_dose(im.dose_e_per_A2, im.metadata) for im in images]),
+                      doses_e_per_A2=_unknown_doses(len(images)),
                       names=[p.name for p in files], source=path, pixel_size_A=images[0].pixel_size_A)

@@ -192,10 +192,11 @@ def dose_sweep(
         if truths is not None:
             pred, true = masks[i], truths[i]
             hit = int(np.logical_and(pred, true).sum())
+            f1 = dice(pred, true)
             score = {
                 "true_area_px": int(true.sum()),
-                "f1": dice(pred, true),
-                "dice": dice(pred, true),
+                "f1": f1,
+                "dice": f1,
                 "iou": iou(pred, true),
                 "precision": hit / int(pred.sum()) if pred.any() else (1.0 if not true.any() else 0.0),
                 "recall": hit / int(true.sum()) if true.any() else 1.0,

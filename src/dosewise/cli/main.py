@@ -247,8 +247,6 @@ def fit_mtf_command(
         given = parse_doses(doses)
         if Path(doses).is_file():
             inputs.append(Path(doses))
-    elif image.metadata.get("doses_e_per_A2") is not None:  # a reader that knows each frame's dose
-        given, unit = list(image.metadata["doses_e_per_A2"]), DoseUnit.per_A2
     doses_px = None
     if given is not None:
         if len(given) != len(frames):

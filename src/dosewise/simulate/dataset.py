@@ -143,7 +143,8 @@ def structure_key(config: SimulationConfig, structure_index: int) -> str:
     """What decides structure ``structure_index`` and its exit wave: every setting but the
     detector and the dose range (those only change the images rendered from it)."""
     values = config.attrs()
-    values.pop("mtf"), values.pop("n0_e_per_px")
+    for detector_field in ("mtf", "n0_e_per_px"):
+        values.pop(detector_field)
     values["ranges"].pop("dose_e_per_A2", None)
     text = json.dumps({"structure": structure_index, **values}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -14,6 +14,7 @@ Every step resumes: stores are completed, finished runs (``done.json``) are not 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -105,7 +106,7 @@ class DoseStudyConfig(BaseModel):
 
     name: str = "dose-study"
     out_dir: Path = Path("runs/dose-study")
-    report_dir: Path | None = None  # small outputs (figures, tables, CSVs) copied here too
+    report_dir: Path | None = None  # the small outputs of out_dir/report (figures, tables, CSVs) copied here
     scale: str = "auto"  # a key of ``scales``; "auto": "gpu" when CUDA is available, else "cpu"
     scales: dict[str, StudyScale]
     pixel_size_A: float | Range = 0.25
@@ -286,27 +287,30 @@ def _report(config: DoseStudyConfig, scale_name: str, scale: StudyScale, sweeps:
     from dosewise.report.figures import save_png
 
     figures = config.figures or [StudyFigure(name="all", runs=[r.name for r in config.runs])]
-    targets = [Path(config.out_dir) / "report"] + ([Path(config.report_dir)] if config.report_dir else [])
+    target = Path(config.out_dir) / "report"
+    target.mkdir(parents=True, exist_ok=True)
     tables: dict[str, Path] = {}
     figure_paths: dict[str, Path] = {}
-    for target in targets:
-        target.mkdir(parents=True, exist_ok=True)
-        for name, sweep in sweeps.items():
-            sweep.write_csv(target / f"sweep_{name}.csv")
-        for figure in figures:
-            chosen = [sweeps[n] for n in figure.runs]
-            figure_paths[figure.name] = save_png(target / f"{figure.name}.png",
-                                                 dose_sweep_figure(chosen, title=figure.title or figure.name))
-            text = f"## {figure.title or figure.name}\n\n" + study_markdown(config, scale_name, scale, sweeps,
-                                                                             figure.runs)
-            path = target / f"{figure.name}.md"
-            with atomic_write(path) as tmp:
-                tmp.write_text(text, encoding="utf-8")
-            tables[figure.name] = path
-        with atomic_write(target / "summary.json") as tmp:
-            tmp.write_text(json.dumps({"scale": scale_name, "series": str(series_path),
-                                       "sweeps": [s.summary() for s in sweeps.values()]}, indent=2),
-                           encoding="utf-8")
+    written = [sweep.write_csv(target / f"sweep_{name}.csv") for name, sweep in sweeps.items()]
+    for figure in figures:
+        chosen = [sweeps[n] for n in figure.runs]
+        figure_paths[figure.name] = save_png(target / f"{figure.name}.png",
+                                             dose_sweep_figure(chosen, title=figure.title or figure.name))
+        text = f"## {figure.title or figure.name}\n\n" + study_markdown(config, scale_name, scale, sweeps,
+                                                                         figure.runs)
+        tables[figure.name] = target / f"{figure.name}.md"
+        with atomic_write(tables[figure.name]) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    summary = target / "summary.json"
+    with atomic_write(summary) as tmp:
+        tmp.write_text(json.dumps({"scale": scale_name, "series": str(series_path),
+                                   "sweeps": [s.summary() for s in sweeps.values()]}, indent=2), encoding="utf-8")
+    if config.report_dir is not None:
+        copy_dir = Path(config.report_dir)
+        copy_dir.mkdir(parents=True, exist_ok=True)
+        for path in [*written, *figure_paths.values(), *tables.values(), summary]:
+            with atomic_write(copy_dir / path.name) as tmp:
+                shutil.copyfile(path, tmp)
     return StudyResult(out_dir=Path(config.out_dir), scale=scale_name, sweeps=sweeps, tables=tables,
                        figures=figure_paths)
 
