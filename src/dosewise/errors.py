@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 
 class DosewiseError(Exception):
     """Base class of every error caused by user input (files, parameters)."""
@@ -33,3 +35,16 @@ class InvalidParameterError(DosewiseError):
 
 class OutputFileError(DosewiseError):
     """An output cannot be written, or writing it would overwrite an input."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A pydantic error as one line: the first problem as ``field.path: message``, plus
+    how many more there are. Every recipe, preset and options model reports through this."""
+    errors = exc.errors()
+    first = errors[0]
+    field = ".".join(str(part) for part in first["loc"]) or "config"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{field}: {message}{more}"

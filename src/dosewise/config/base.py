@@ -1,0 +1,88 @@
+"""What every recipe shares: strict fields, one-line errors, YAML in and out, overrides.
+
+A recipe is a pydantic model. Unknown keys are errors (a typo must not be ignored), a
+key that was renamed names its new spelling, and every validation problem becomes one
+:class:`~dosewise.errors.InvalidParameterError` line naming the file. Command-line flags
+and notebook callers change a recipe the same way, through :func:`apply_overrides`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from dosewise.errors import InvalidParameterError, describe_validation_error
+from dosewise.io.yaml_file import read_yaml_mapping, write_yaml
+
+
+class Section(BaseModel):
+    """A strict part of a recipe. ``renamed`` maps old spellings to the key that replaced
+    them (a dotted path when the key moved into a sub-section), so old recipes fail with a
+    line that tells the user what to write instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    renamed: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_renamed_keys(cls, raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            for old, new in cls.renamed.items():
+                if old in raw:
+                    raise ValueError(f"'{old}' was renamed: write '{new}' instead")
+        return raw
+
+
+class Recipe(Section):
+    """A whole recipe: read from YAML or a dict, written back to YAML with defaults resolved."""
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> Self:
+        """Read and validate a YAML recipe, with ``overrides`` applied on top (see
+        :func:`apply_overrides`); any problem is one line naming the file."""
+        raw = apply_overrides(read_yaml_mapping(path), overrides or {})
+        return cls.validate_dict(raw, path)
+
+    @classmethod
+    def validate_dict(cls, raw: Mapping[str, Any], source: str | Path | None = None) -> Self:
+        """Validate a plain mapping; errors become one :class:`InvalidParameterError` line."""
+        try:
+            return cls.model_validate(dict(raw))
+        except ValidationError as exc:
+            raise InvalidParameterError(describe_validation_error(exc), source) from exc
+
+    def to_yaml(self, path: str | Path) -> Path:
+        """Write the recipe (all fields, defaults resolved) as YAML, atomically."""
+        return write_yaml(path, self.model_dump(mode="json"))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Self:
+        """A validated copy with ``overrides`` applied (see :func:`apply_overrides`)."""
+        return self.validate_dict(apply_overrides(self.model_dump(mode="json"), overrides))
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` with every given value of ``overrides`` put in: ``None`` means "not given" and
+    keeps the recipe's value, nested mappings merge key by key (``{"data": {"crop_px": 64}}``
+    changes one data field), and paths become text so the result round-trips through YAML."""
+    merged = dict(raw)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            current = merged.get(key)
+            merged[key] = apply_overrides(current if isinstance(current, Mapping) else {}, value)
+        else:
+            merged[key] = _plain(value)
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
