@@ -37,7 +37,7 @@ import torch
 
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.models import ModelConfig, build_model, count_parameters
-from dosewise.tasks import load_model
+from dosewise.checkpoint import load_model
 
 RESULTS = Path(__file__).parent / "results" / "denoise-speed.md"
 FRAME_PX = 512

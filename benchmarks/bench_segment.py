@@ -36,7 +36,9 @@ from dosewise.infer import dice, segment
 from dosewise.io import DatasetStore, read_image, read_mask
 from dosewise.models import ModelConfig, build_model
 from dosewise.simulate import simulate_hrtem_dataset
-from dosewise.tasks import TrainConfig, load_model, train
+from dosewise.config import TrainConfig
+from dosewise.checkpoint import load_model
+from dosewise.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DIR = ROOT.parent / "shared" / "data" / "real" / "np_segmentation"
@@ -154,7 +156,7 @@ def main() -> None:
     config = TrainConfig.validate_dict({
         "task": "segment",
         "model": {"name": args.model},
-        "data": {"store": str(args.work / "train.zarr"), "crop_size": args.crop, "val_fraction": 0.1},
+        "data": {"store": str(args.work / "train.zarr"), "crop_px": args.crop, "val_fraction": 0.1},
         "loss": "bce_dice",
         "epochs": 1000,
         "max_minutes": args.minutes,

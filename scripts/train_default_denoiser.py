@@ -31,8 +31,8 @@ from dosewise.io import DatasetStore, atomic_write
 from dosewise.simulate import simulate_hrtem_dataset
 from dosewise.simulate.particle_fields import particle_field
 from dosewise.simulate.stem_dataset import simulate_stem_dataset
-from dosewise.tasks import train
-from dosewise.tasks.denoise import denoise_config
+from dosewise.training import train
+from dosewise.training.denoise import denoise_config
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "dosewise" / "weights" / "denoise-default.ckpt"
@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     store = build_clean_store(args.work, args.seed)
-    config = denoise_config(store, kind="simulated", model=args.model, crop_size=128,
+    config = denoise_config(store, kind="simulated", model=args.model, crop_px=128,
                             extra_noise_dose_e_per_px=DOSE_RANGE_E_PER_PX, overrides={
                                 "epochs": 1000, "max_minutes": args.minutes, "batch_size": 16,
                                 "out_dir": str(args.work / ("run" if args.model == "fast-unet" else f"run-{args.model}")), "seed": args.seed,

@@ -16,12 +16,12 @@ from dosewise.image import EMImage
 __version__ = "0.1.0"
 
 
-def load_model(path):  # noqa: ANN001, ANN201 - thin lazy re-export, typed in dosewise.tasks.checkpoint
+def load_model(path):  # noqa: ANN001, ANN201 - thin lazy re-export, typed in dosewise.checkpoint
     """Load a checkpoint written by dosewise training: network, config and normalisation.
 
     Imported lazily so that ``import dosewise`` does not import torch and Lightning.
     """
-    from dosewise.tasks.checkpoint import load_model as _load_model
+    from dosewise.checkpoint import load_model as _load_model
 
     return _load_model(path)
 

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from dosewise.cli.main import app
 from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
-from dosewise.tasks import DataConfig, OptimiserConfig, TrainConfig, train
+from dosewise.config import DataConfig, OptimiserConfig, TrainConfig
+from dosewise.training import train
 
 runner = CliRunner()
 DOSES_E_PER_PX = np.geomspace(0.3, 300.0, 10)
@@ -31,7 +32,7 @@ def disc_segmenter(tmp_path_factory: pytest.TempPathFactory) -> Path:
         noisy = rng.poisson(rng.uniform(20, 60) * np.where(mask, 0.5, 1.0)).astype(np.float32)
         store.write_sample(f"s{index:06d}_v000", {"noisy": noisy, "mask": mask.astype(np.uint8)}, {})
     config = TrainConfig(task="segment", model=ModelConfig(name="msdnet", options={"depth": 6, "max_dilation": 4}),
-                         data=DataConfig(store=store.path, crop_size=32, val_fraction=0.25),
+                         data=DataConfig(store=store.path, crop_px=32, val_fraction=0.25),
                          optimiser=OptimiserConfig(lr=1e-2), epochs=8, batch_size=4, out_dir=root / "run",
                          device="cpu", seed=1)
     return train(config, progress=False).last_checkpoint

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from dosewise.cli import app
 from dosewise.io import DatasetStore
-from dosewise.tasks import load_model, split_for
-from dosewise.tasks.denoise import denoise_config
+from dosewise.checkpoint import load_model
+from dosewise.training import split_for
+from dosewise.training.denoise import denoise_config
 
 runner = CliRunner()
 SIZE, UP, DOSE_E_PER_PX = 48, 4, 5.0

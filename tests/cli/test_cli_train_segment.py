@@ -25,7 +25,7 @@ def test_train_then_segment(tmp_path: Path, disc_store_cli: Path) -> None:
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(yaml.safe_dump({
         "model": {"name": "msdnet", "options": {"depth": 4, "max_dilation": 4}},
-        "data": {"crop_size": 32, "val_fraction": 0.25},
+        "data": {"crop_px": 32, "val_fraction": 0.25},
         "optimiser": {"lr": 0.01},
         "batch_size": 4,
     }))

@@ -23,7 +23,7 @@ def _pair(h: int = 20, w: int = 24) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_same_seed_same_result_and_target_follows_input() -> None:
-    transform = build_transform(crop_size=12, flips=True, rotations=True)
+    transform = build_transform(crop_px=12, flips=True, rotations=True)
     image, target = _pair()
     outs = [transform(image, target, np.random.default_rng(5)) for _ in range(2)]
     np.testing.assert_array_equal(outs[0][0], outs[1][0])

@@ -10,7 +10,8 @@ import pytest
 
 from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
-from dosewise.tasks import DataConfig, OptimiserConfig, TrainConfig, train
+from dosewise.config import DataConfig, OptimiserConfig, TrainConfig
+from dosewise.training import train
 
 SIZE = 40
 DOSE_E_PER_PX = 20.0
@@ -55,7 +56,7 @@ def restore_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = TrainConfig(
         task="restore",
         model=ModelConfig(name="msdnet", options={"depth": 4, "max_dilation": 4}),
-        data=DataConfig(store=store.path, input="noisy", target="clean", crop_size=32, val_fraction=0.25),
+        data=DataConfig(store=store.path, input="noisy", target="clean", crop_px=32, val_fraction=0.25),
         optimiser=OptimiserConfig(lr=2e-2),
         epochs=6,
         batch_size=3,

@@ -15,7 +15,7 @@ from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.denoise import Denoiser
 from dosewise.infer.onnx_backend import OnnxForward
 from dosewise.models import ModelConfig
-from dosewise.tasks import load_model
+from dosewise.checkpoint import load_model
 
 
 def assert_agree(a: np.ndarray, b: np.ndarray, fraction: float = 1e-3) -> float:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from dosewise.errors import InvalidParameterError
-from dosewise.infer import CSV_COLUMNS, dice, iou, measure_particles, write_particles_csv
+from dosewise.analysis.particles import CSV_COLUMNS, measure_particles, write_particles_csv
+from dosewise.metrics import dice, iou
 
 
 def disc(shape: tuple[int, int], centre_yx: tuple[float, float], radius: float) -> np.ndarray:

@@ -13,7 +13,8 @@ from torch import nn
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-from dosewise.infer import overlay_png, segment
+from dosewise.infer import segment
+from dosewise.report.overlay import overlay_png
 
 
 class Scale:

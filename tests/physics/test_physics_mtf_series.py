@@ -10,12 +10,8 @@ import pytest
 
 from dosewise.errors import InputFileError, InvalidParameterError, OutputFileError
 from dosewise.physics import MTF_PRESETS, MTFParams, MTFPreset, detector_image, parse_mtf
-from dosewise.physics.mtf_series import (
-    MTFSeriesFit,
-    fit_mtf_series,
-    load_preset_yaml,
-    write_preset_yaml,
-)
+from dosewise.physics.mtf_presets import load_preset_yaml, write_preset_yaml
+from dosewise.physics.mtf_series import MTFSeriesFit, fit_mtf_series
 from dosewise.simulate.render import resolve_mtf
 
 TRUE_MTF = MTFParams(c0=0.3, c3=2.5)
@@ -120,7 +116,7 @@ def test_preset_yaml_round_trip_and_simulator_accepts_it(series: MTFSeriesFit, t
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("c0_range: [0.2, 0.3\n", "not a readable YAML"),
+        ("c0_range: [0.2, 0.3\n", "cannot read YAML"),
         ("- 1\n- 2\n", "YAML mapping"),
         ("c0_range: [0.2, 0.3]\nc3_range: [2, 3]\nn0_range: [0.01, 0.02]\n", "unknown key"),
         ("c0_range: [0.3, 0.2]\nc3_range: [2, 3]\nn0_range_e_per_px: [0.01, 0.02]\n", "c0 range"),

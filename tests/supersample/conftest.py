@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sshelpers import tiny_config, write_scans
 
-from dosewise.tasks.supersample import train_supersampler
+from dosewise.training.supersample import train_supersampler
 
 
 @pytest.fixture(scope="session")

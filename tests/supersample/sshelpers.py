@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from dosewise.tasks.supersample import SupersampleConfig
+from dosewise.config import SupersampleConfig
 
 
 def lattice_scan(rng: np.random.Generator, size: int = 96, dose: float = 200.0) -> np.ndarray:

@@ -10,8 +10,9 @@ from dosewise.data.partial_scans import network_input
 from dosewise.errors import InvalidParameterError
 from dosewise.models.dlss import SupersamplerConfig, build_supersampler, interpolate_from_mask
 from dosewise.physics.partial_scan import loss_normaliser_p, partial_scan
-from dosewise.tasks.alrc import ALRC
-from dosewise.tasks.supersample import CoverageNormaliser, ReplayBuffer, ReplayConfig, SupersampleConfig
+from dosewise.training.alrc import ALRC
+from dosewise.training.supersample import CoverageNormaliser, ReplayBuffer
+from dosewise.config import ReplayConfig, SupersampleConfig
 
 
 def _input(image: np.ndarray, mask: np.ndarray) -> torch.Tensor:

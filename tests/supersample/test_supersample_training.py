@@ -12,9 +12,10 @@ from sshelpers import lattice_scan, tiny_config
 from dosewise.data.partial_scans import PartialScanDataset, scale_to_unit
 from dosewise.data.unlabeled import find_sources
 from dosewise.errors import InputFileError, InvalidImageError, InvalidParameterError
-from dosewise.infer.supersample import Supersampler, load_supersampler
+from dosewise.infer.supersample import Supersampler
+from dosewise.checkpoint import load_supersampler
 from dosewise.physics.partial_scan import blur_target, partial_scan
-from dosewise.tasks.supersample import train_supersampler
+from dosewise.training.supersample import train_supersampler
 
 
 def test_pairs_have_the_drawn_coverage_and_a_blurred_target(scan_folder: Path) -> None:
@@ -44,7 +45,7 @@ def test_validation_items_cycle_through_the_steps_at_offset_zero(scan_folder: Pa
 
 def test_training_beats_the_untrained_interpolation(scan_folder: Path, tmp_path: Path,
                                                    trained_supersampler: Path) -> None:
-    untrained = train_supersampler(tiny_config(scan_folder, tmp_path / "zero", epochs=1, lr=1e-12),
+    untrained = train_supersampler(tiny_config(scan_folder, tmp_path / "zero", epochs=1, optimiser={"lr": 1e-12}),
                                    progress=False)
     trained = load_supersampler(trained_supersampler)
     before, after = untrained.metrics["val/mse"], trained.metadata["metrics"]["val/mse"]

@@ -9,7 +9,7 @@ import pytest
 
 from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
-from dosewise.tasks import DataConfig, OptimiserConfig, TrainConfig
+from dosewise.config import DataConfig, OptimiserConfig, TrainConfig
 
 SIZE = 40
 DOSE_E_PER_PX = 30.0
@@ -54,7 +54,7 @@ def tiny_config(store: Path, out_dir: Path, **overrides) -> TrainConfig:
     fields = {
         "task": "segment",
         "model": ModelConfig(name="msdnet", options={"depth": 4, "max_dilation": 4}),
-        "data": DataConfig(store=store, crop_size=32, val_fraction=0.25),
+        "data": DataConfig(store=store, crop_px=32, val_fraction=0.25),
         "optimiser": OptimiserConfig(lr=1e-2),
         "epochs": 4,
         "batch_size": 4,

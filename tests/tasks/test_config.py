@@ -10,7 +10,8 @@ import yaml
 from conftest import tiny_config
 
 from dosewise.errors import InputFileError, InvalidParameterError
-from dosewise.tasks import TrainConfig, make_loss
+from dosewise.config import TrainConfig
+from dosewise.training import make_loss
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,7 +37,7 @@ def test_task_defaults() -> None:
     ("change", "field"),
     [
         ({"batch_size": 0}, "batch_size"),
-        ({"data": {"store": "x.zarr", "crop_size": 2}}, "data.crop_size"),
+        ({"data": {"store": "x.zarr", "crop_px": 2}}, "data.crop_px"),
         ({"lossy": "bce"}, "lossy"),
         ({"loss": "l1"}, "loss"),
         ({"data": {"images_dir": "imgs"}}, "data"),

@@ -18,10 +18,10 @@ def tiny_recipe(tmp_path: Path) -> Path:
     recipe = {
         "name": "tiny", "out_dir": str(tmp_path / "study"), "report_dir": str(tmp_path / "report"),
         "scale": "cpu", "pixel_size_A": 0.4, "max_sampling_A": 0.2, "diameter_range_A": [15, 20],
-        "lr": 0.01,
+        "optimiser": {"lr": 0.01},
         "scales": {
             "cpu": {"structures": 2, "variants_per_structure": 2, "size_px": 64, "epochs": 2, "batch_size": 2,
-                    "crop_size": 64, "series_frames": 4, "model_options": {"msdnet": {"depth": 4, "max_dilation": 4}}},
+                    "crop_px": 64, "series_frames": 4, "model_options": {"msdnet": {"depth": 4, "max_dilation": 4}}},
             "gpu": {"structures": 100, "variants_per_structure": 10, "size_px": 512, "epochs": 300},
         },
         "series": {"dose_range_e_per_A2": [100, 1e5], "mtf": "mtf3"},

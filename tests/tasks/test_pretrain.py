@@ -13,10 +13,13 @@ import torch
 from dosewise.data.corruptions import CorruptionConfig
 from dosewise.models import ModelConfig, build_model
 from dosewise.models.discriminators import PatchDiscriminator, patch_receptive_field_px
-from dosewise.tasks import PretrainConfig, PretrainModule, UnlabeledDataModule, pretrain, train
-from dosewise.tasks.compare import CompareConfig, run_compare
-from dosewise.tasks.finetune import finetune_config
-from dosewise.tasks.transfer import head_prefix, pretrained_state, transfer_weights
+from dosewise.config import PretrainConfig
+from dosewise.training import PretrainModule, UnlabeledDataModule, pretrain, train
+from dosewise.config import CompareConfig
+from dosewise.experiments.compare import run_compare
+from dosewise.training.finetune import finetune_config
+from dosewise.training.transfer import head_prefix, transfer_weights
+from dosewise.checkpoint import network_state
 
 UNET = {"name": "unet-2-44"}
 
@@ -25,13 +28,13 @@ def pretrain_config(store: Path, out_dir: Path, pretext: str = "gan", **override
     fields = {
         "pretext": pretext,
         "model": UNET,
-        "data": {"stores": [str(store)], "crop_size": 32, "val_fraction": 0.2},
+        "data": {"stores": [str(store)], "crop_px": 32, "val_fraction": 0.2},
         "epochs": 2,
         "batch_size": 4,
         "checkpoint_every_n_epochs": 1,
         "device": "cpu",
         "out_dir": str(out_dir),
-        "lr": 1e-3,
+        "optimiser": {"lr": 1e-3},
     }
     fields.update(overrides)
     return PretrainConfig.validate_dict(fields)
@@ -97,7 +100,7 @@ def test_pretrain_run_writes_checkpoints_and_validation_curve(disc_store: Path, 
 
 def test_transfer_copies_matching_tensors_and_leaves_the_head_new(disc_store: Path, tmp_path: Path) -> None:
     result = pretrain(pretrain_config(disc_store, tmp_path, epochs=1), progress=False)
-    source = pretrained_state(result.best_checkpoint)
+    source = network_state(result.best_checkpoint)
     torch.manual_seed(123)
     network = build_model(ModelConfig(**UNET))
     fresh_head = {k: v.clone() for k, v in network.state_dict().items() if k.startswith(head_prefix(network))}
@@ -125,14 +128,14 @@ def test_finetune_from_pretrained_writes_transfer_report(disc_store: Path, tmp_p
     result = pretrain(pretrain_config(disc_store, tmp_path / "pre", epochs=1), progress=False)
     config = finetune_config("segment", disc_store, init=result.best_checkpoint, overrides={
         "epochs": 1, "batch_size": 4, "device": "cpu", "out_dir": str(tmp_path / "ft"),
-        "data": {"crop_size": 32, "max_train_samples": 6}})
+        "data": {"crop_px": 32, "max_train_samples": 6}})
     assert config.model.name == "unet-2-44" and config.loss == "bce"
     train(config, progress=False)
     assert (tmp_path / "ft" / "transfer.json").is_file()
 
 
 def test_max_train_samples_keeps_a_seeded_subset(disc_store: Path) -> None:
-    from dosewise.tasks import split_for
+    from dosewise.training import split_for
 
     full = finetune_config("segment", disc_store, model="unet-2-44")
     small = finetune_config("segment", disc_store, model="unet-2-44", overrides={"data": {"max_train_samples": 5}})
@@ -151,9 +154,9 @@ def test_finetune_task_needs_its_target_array(disc_store: Path) -> None:
 def test_compare_tiny_grid_writes_table_with_rows_and_columns(disc_store: Path, tmp_path: Path) -> None:
     config = CompareConfig.validate_dict({
         "task": "segment", "models": ["unet-2-44"], "store": str(disc_store), "test_store": str(disc_store),
-        "max_train_samples": 8, "crop_size": 32, "epochs": 2, "checkpoint_every_n_epochs": 1,
+        "max_train_samples": 8, "crop_px": 32, "epochs": 2, "checkpoint_every_n_epochs": 1,
         "batch_size": 4, "seeds": [0, 1], "device": "cpu", "out_dir": str(tmp_path / "grid"),
-        "pretrain": {"pretext": "dae", "data": {"stores": [str(disc_store)], "crop_size": 32},
+        "pretrain": {"pretext": "dae", "data": {"stores": [str(disc_store)], "crop_px": 32},
                      "sizes": [10, 20], "epochs": 1, "batch_size": 4},
     })
     result = run_compare(config, progress=False)

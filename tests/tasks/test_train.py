@@ -12,8 +12,9 @@ from conftest import tiny_config
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import DatasetStore
 from dosewise.models import build_model
-from dosewise.tasks import TrainResult, load_model, split_for, train
-from dosewise.tasks.metrics import dice_iou
+from dosewise.training import TrainResult, split_for, train
+from dosewise.checkpoint import load_model
+from dosewise.metrics.torch_batch import dice_iou
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from dosewise.errors import InvalidParameterError
-from dosewise.infer.metrics import dice, iou
+from dosewise.metrics import dice, iou, precision, recall
 from dosewise.io import atomic_write
 
 DEFAULT_BAND_TOLERANCE = 0.1
@@ -191,15 +191,14 @@ def dose_sweep(
         score: dict[str, Any] = {}
         if truths is not None:
             pred, true = masks[i], truths[i]
-            hit = int(np.logical_and(pred, true).sum())
             f1 = dice(pred, true)
             score = {
                 "true_area_px": int(true.sum()),
                 "f1": f1,
                 "dice": f1,
                 "iou": iou(pred, true),
-                "precision": hit / int(pred.sum()) if pred.any() else (1.0 if not true.any() else 0.0),
-                "recall": hit / int(true.sum()) if true.any() else 1.0,
+                "precision": precision(pred, true),
+                "recall": recall(pred, true),
             }
         frames.append(FrameScore(frame=int(i), dose_e_per_A2=float(doses[i]), area_px=int(areas[rank]),
                                  area_fraction=float(areas[rank] / target) if target > 0 else 0.0,

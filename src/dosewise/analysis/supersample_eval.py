@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from dosewise.data.partial_scans import scale_to_unit
 from dosewise.analysis.interpolation import BASELINES
@@ -98,9 +97,10 @@ class SupersampleEvaluation:
         return "\n".join(lines) + "\n"
 
     def write(self, out_dir: Path, title: str = "Supersampling errors") -> dict[str, Path]:
-        """table.md, table.csv, edge_curve.csv and edge_curve.png in ``out_dir``."""
+        """table.md, table.csv and edge_curve.csv in ``out_dir`` (the edge curve's figure:
+        :func:`dosewise.report.supersample_figure.edge_curve_figure`)."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {name: out_dir / name for name in ("table.md", "table.csv", "edge_curve.csv", "edge_curve.png")}
+        paths = {name: out_dir / name for name in ("table.md", "table.csv", "edge_curve.csv")}
         blur = (f"blurred by a 5x5 Gaussian of {self.target_blur_sigma_px:g} px"
                 if self.target_blur_sigma_px else "unblurred")
         intro = (f"# {title}\n\n{len(self.images)} images scaled to [0, 1]; target: the full image {blur}. "
@@ -119,16 +119,6 @@ class SupersampleEvaluation:
             writer.writerow(["distance_from_edge_px", *self.methods])
             for i, distance in enumerate(distances):
                 writer.writerow([int(distance), *(f"{curve[m][i]:.6g}" for m in self.methods)])
-        fig = Figure(figsize=(6, 3.8))
-        ax = fig.subplots()
-        for method in self.methods:
-            ax.plot(distances, curve[method], label=method, lw=1.2)
-        ax.set(xlabel="distance from image edge (px)", ylabel="root MSE",
-               title="error vs distance from the edge (seed 004 Fig. 8)")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        with atomic_write(paths["edge_curve.png"]) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
         return paths
 
 

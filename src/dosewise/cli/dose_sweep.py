@@ -66,7 +66,7 @@ def dose_sweep_command(
     from dosewise.infer.dose_sweep import sweep_model
     from dosewise.io import atomic_write
     from dosewise.report.dose_sweep_figure import dose_sweep_figure, overlay_figure
-    from dosewise.report.figures import save_png
+    from dosewise.report.style import save_png
 
     labels = _names(model, name)
     data = load_dose_series(series, doses=parse_doses(doses) if doses else None, dose_unit=dose_unit,
@@ -115,7 +115,8 @@ def dose_study_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Seed 003's experiments end to end: simulate, train every run, sweep them on one series, report."""
-    from dosewise.tasks.dose_study import DoseStudyConfig, check_scale, run_study
+    from dosewise.config import DoseStudyConfig
+    from dosewise.experiments.dose_study import check_scale, run_study
 
     config = check_scale(DoseStudyConfig.from_yaml(recipe), scale)
     updates = {k: v for k, v in {"out_dir": out_dir, "report_dir": report_dir}.items() if v is not None}

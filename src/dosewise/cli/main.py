@@ -228,8 +228,10 @@ def fit_mtf_command(
     from dosewise.analysis.dose_series import parse_doses
     from dosewise.errors import OutputFileError
     from dosewise.io import read_image
-    from dosewise.physics.mtf_series import crop_region, fit_mtf_series, write_preset_yaml
-    from dosewise.report.figures import mtf_fit_figure, mtf_vs_dose_figure, readout_fit_figure, save_png
+    from dosewise.physics.mtf_presets import write_preset_yaml
+    from dosewise.physics.mtf_series import crop_region, fit_mtf_series
+    from dosewise.report.figures import mtf_fit_figure, mtf_vs_dose_figure, readout_fit_figure
+    from dosewise.report.style import save_png
     from dosewise.units import dose_e_per_px
 
     image = read_image(input_path)
@@ -412,7 +414,7 @@ def demo(
     quick: Annotated[bool, typer.Option(help="A smaller, faster run (about a minute) for a first look.")] = False,
 ) -> None:
     """Simulate Au/CeO2 HRTEM, fit the MTF, train and apply a segmentation net; write <out>/report.html."""
-    from dosewise.demo import FULL, QUICK, run_demo
+    from dosewise.experiments.demo import FULL, QUICK, run_demo
 
     report_path = run_demo(out, seed=seed, settings=QUICK if quick else FULL, console=console)
     console.print(f"[bold green]report:[/] {report_path}")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dosewise.cli.common import JsonFlag, console, emit_json, report_training, user_errors_exit_2
+from dosewise.cli.common import JsonFlag, console, emit_json, report_training
 from dosewise.cli.train import load_yaml_mapping
 from dosewise.errors import InvalidParameterError
 
@@ -38,14 +38,15 @@ def pretrain_command(
 ) -> None:
     """Pretrain a generator without labels; its best checkpoint initialises `dosewise finetune`."""
     from dosewise.io.store import is_store
-    from dosewise.tasks import PretrainConfig, pretrain
+    from dosewise.config import PretrainConfig
+    from dosewise.training import pretrain
 
     raw = load_yaml_mapping(config)
     section = dict(raw.get("data") or {})
     if data:
         section["stores"] = [str(p) for p in data if is_store(p)]
         section["folders"] = [str(p) for p in data if not is_store(p)]
-    _set(section, max_images=max_images, crop_size=crop)
+    _set(section, max_images=max_images, crop_px=crop)
     raw["data"] = section
     if corruption is not None:
         raw["corruption"] = {**(raw.get("corruption") or {}), "kind": corruption}
@@ -76,14 +77,14 @@ def finetune_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune for a downstream task from random or pretrained weights; reports what was transferred."""
-    from dosewise.tasks import train
-    from dosewise.tasks.finetune import finetune_config
+    from dosewise.training import train
+    from dosewise.training.finetune import finetune_config
 
     overrides: dict[str, Any] = {}
     _set(overrides, epochs=epochs, max_minutes=minutes, batch_size=batch_size, out_dir=out, device=device, seed=seed)
     if lr is not None:
         overrides["optimiser"] = {"lr": lr}
-    overrides["data"] = {k: v for k, v in (("max_train_samples", max_train), ("crop_size", crop)) if v is not None}
+    overrides["data"] = {k: v for k, v in (("max_train_samples", max_train), ("crop_px", crop)) if v is not None}
     train_config = finetune_config(task, data, init=init, model=model, overrides=overrides)
     result = train(train_config, resume=resume, progress=not as_json)
     transfer = None
@@ -106,7 +107,8 @@ def compare_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Random vs pretrained fine-tuning over a grid; tables in seed 000's layout, curves, P - R."""
-    from dosewise.tasks.compare import CompareConfig, run_compare
+    from dosewise.config import CompareConfig
+    from dosewise.experiments.compare import run_compare
 
     raw = load_yaml_mapping(config)
     _set(raw, out_dir=out)

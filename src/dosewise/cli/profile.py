@@ -55,7 +55,7 @@ def profile_command(
     """
     from dosewise.analysis import analyse_profile, line_profile
     from dosewise.io import atomic_write, read_image
-    from dosewise.report.figures import save_png
+    from dosewise.report.style import save_png
     from dosewise.report.profile_figure import ProfilePanel, profile_figure
 
     if width < 1:

@@ -32,7 +32,7 @@ def segment_command(
     from dosewise.infer import overlay_png, required_overlap_px, segment, write_particles_csv
     from dosewise.io import read_image, write_image
     from dosewise.models import receptive_field_px
-    from dosewise.tasks.checkpoint import load_model
+    from dosewise.checkpoint import load_model
 
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise InvalidParameterError(f"--threshold must lie in (0, 1), got {threshold}")

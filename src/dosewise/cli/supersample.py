@@ -55,7 +55,8 @@ def train_supersample(
 ) -> None:
     """Train a partial-scan supersampler (seed 004's learning policy); resumable."""
     from dosewise.cli.train import load_yaml_mapping
-    from dosewise.tasks.supersample import SupersampleConfig, train_supersampler
+    from dosewise.config import SupersampleConfig
+    from dosewise.training.supersample import train_supersampler
 
     raw = load_yaml_mapping(config)
     section: dict[str, Any] = dict(raw.get("data") or {})
@@ -110,7 +111,8 @@ def supersample_command(
     from dosewise.infer.supersample import Supersampler
     from dosewise.io import read_image, read_mask, write_image
     from dosewise.physics.partial_scan import parse_coverage, partial_scan
-    from dosewise.report.supersample_figure import supersample_png
+    from dosewise.report.style import save_png
+    from dosewise.report.supersample_figure import supersample_figure
 
     if (mask is None) == (coverage is None):
         raise InvalidParameterError("give either --mask MASK (full-grid scans) or --coverage C (small scans)")
@@ -161,7 +163,7 @@ def supersample_command(
                 row["rmse_bilinear"] = float(np.sqrt(np.mean((bilinear - data) ** 2)) / span)
         panels["dosewise"] = result
         write_image(output, result, inputs=images, pixel_size_A=image.pixel_size_A)
-        figure = supersample_png(output.with_suffix(".png"), panels, path.name)
+        figure = save_png(output.with_suffix(".png"), supersample_figure(panels, path.name))
         row.update({"shape": list(result.shape), "figure": str(figure)})
         rows.append(row)
     if as_json:
@@ -196,6 +198,8 @@ def evaluate_supersample(
 ) -> None:
     """Seed 004's Table 2 (root mean / root std of MSE per coverage), error vs distance from the
     edge (Fig. 8) and, for the first model, the input-precision table (Table 3)."""
+    from dosewise.report.style import save_png
+    from dosewise.report.supersample_figure import edge_curve_figure
     from dosewise.analysis.interpolation import baseline_methods
     from dosewise.analysis.supersample_eval import (
         TABLE_STEPS,
@@ -223,6 +227,7 @@ def evaluate_supersample(
         result = evaluate_supersampling(images, methods, steps, target_blur_sigma_px=target_blur,
                                         progress=lambda name: status.update(f"evaluated {name}"))
     paths = result.write(out_dir)
+    paths["edge_curve.png"] = save_png(out_dir / "edge_curve.png", edge_curve_figure(result))
     report: dict[str, Any] = {"images": len(images), "rows": result.rows(),
                               "files": {k: str(v) for k, v in paths.items()}}
     if supersamplers:

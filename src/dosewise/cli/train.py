@@ -61,7 +61,8 @@ def train_segment(
     as_json: JsonFlag = False,
 ) -> None:
     """Train a segmentation network; resumable, with checkpoints every N epochs and the best one."""
-    from dosewise.tasks import TrainConfig, train
+    from dosewise.config import TrainConfig
+    from dosewise.training import train
 
     raw = load_yaml_mapping(config)
     raw["task"] = "segment"
@@ -80,7 +81,7 @@ def train_segment(
     if lr is not None:
         raw["optimiser"] = {**(raw.get("optimiser") or {}), "lr": lr}
     if crop is not None:
-        raw["data"] = {**raw["data"], "crop_size": crop}
+        raw["data"] = {**raw["data"], "crop_px": crop}
     train_config = TrainConfig.validate_dict(raw, config)
     result = train(train_config, resume=resume, progress=not as_json)
     report_training(result, as_json)
@@ -110,8 +111,8 @@ def train_denoise(
 ) -> None:
     """Train a denoiser: paired low/high dose, Noise2Noise exposure pairs, or simulated pairs."""
     from dosewise.data.pair_store import build_pair_store
-    from dosewise.tasks import train
-    from dosewise.tasks.denoise import denoise_config
+    from dosewise.training import train
+    from dosewise.training.denoise import denoise_config
 
     if (pairs is None) == (data is None):
         raise InvalidParameterError("give either --pairs LOW_DIR HIGH_DIR or --data STORE")
@@ -134,6 +135,6 @@ def train_denoise(
         "device": device, "seed": seed}.items() if value is not None}
     if lr is not None:
         overrides["optimiser"] = {"lr": lr}
-    config = denoise_config(store, kind=kind, model=model, crop_size=crop, extra_noise_dose_e_per_px=extra_noise,
+    config = denoise_config(store, kind=kind, model=model, crop_px=crop, extra_noise_dose_e_per_px=extra_noise,
                             overrides=overrides)
     report_training(train(config, resume=resume, progress=not as_json), as_json)

@@ -1,9 +1,44 @@
 """Recipes: every configuration a user writes in YAML or passes from a notebook.
 
 One base (:class:`Recipe`, :class:`Section`) gives every recipe strict keys, one-line
-errors, YAML in and out, and :func:`apply_overrides` for command-line flags.
+errors (a renamed key names its new spelling), YAML in and out, and
+:func:`apply_overrides` for command-line flags. Each recipe has one home here;
+the packages that run them (training, experiments) import them from here.
 """
 
 from dosewise.config.base import Recipe, Section, apply_overrides
+from dosewise.config.experiments import (
+    ComparePretrain,
+    CompareConfig,
+    DoseStudyConfig,
+    StudyFigure,
+    StudyRun,
+    StudyScale,
+    StudySeries,
+)
+from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
+from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
+from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
 
-__all__ = ["Recipe", "Section", "apply_overrides"]
+__all__ = [
+    "CompareConfig",
+    "ComparePretrain",
+    "DataConfig",
+    "DoseStudyConfig",
+    "GanConfig",
+    "OptimiserConfig",
+    "PretrainConfig",
+    "Recipe",
+    "ReplayConfig",
+    "RunSettings",
+    "Section",
+    "StudyFigure",
+    "StudyRun",
+    "StudyScale",
+    "StudySeries",
+    "SupersampleConfig",
+    "SupersampleDataConfig",
+    "TrainConfig",
+    "UnlabeledDataConfig",
+    "apply_overrides",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -35,6 +35,38 @@ class Section(BaseModel):
                 if old in raw:
                     raise ValueError(f"'{old}' was renamed: write '{new}' instead")
         return raw
+
+    @classmethod
+    def migrate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """``raw`` with old spellings moved to their new keys, in this section and every
+        sub-section: recipes stored inside checkpoints of earlier versions still load."""
+        out = dict(raw)
+        for old, new in cls.renamed.items():
+            if old in out:
+                _put(out, new.split("."), out.pop(old))
+        for name, info in cls.model_fields.items():
+            value = out.get(name)
+            for section in _sections(info.annotation):
+                if isinstance(value, Mapping):
+                    out[name] = section.migrate(value)
+                elif isinstance(value, list):
+                    out[name] = [section.migrate(v) if isinstance(v, Mapping) else v for v in value]
+        return out
+
+
+def _sections(annotation: Any) -> list[type[Section]]:
+    """The :class:`Section` types a field may hold (``X``, ``X | None``, ``list[X]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, Section):
+        return [annotation]
+    if get_origin(annotation) is not None or get_args(annotation):
+        return [s for arg in get_args(annotation) for s in _sections(arg)]
+    return []
+
+
+def _put(target: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target.setdefault(keys[-1], value)
 
 
 class Recipe(Section):

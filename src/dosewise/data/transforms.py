@@ -113,15 +113,15 @@ class ExtraNoise:
 
 
 def build_transform(
-    crop_size: int | None = None,
+    crop_px: int | None = None,
     flips: bool = False,
     rotations: bool = False,
     extra_noise_dose_e_per_px: tuple[float, float] | None = None,
 ) -> Compose:
     """The usual training pipeline: crop, then symmetries, then noise (cheapest order)."""
     transforms: list[PairTransform] = []
-    if crop_size is not None:
-        transforms.append(RandomCrop(crop_size))
+    if crop_px is not None:
+        transforms.append(RandomCrop(crop_px))
     if flips or rotations:
         transforms.append(RandomFlipRotate(flips=flips, rotations=rotations))
     if extra_noise_dose_e_per_px is not None:

@@ -97,9 +97,9 @@ def subset(sources: Sequence[Source], max_images: int | None, seed: int) -> list
     return [sources[i] for i in sorted(order)]
 
 
-def pretext_transform(crop_size: int, corruption: CorruptionConfig, *, train: bool) -> Compose:
+def pretext_transform(crop_px: int, corruption: CorruptionConfig, *, train: bool) -> Compose:
     """Crop (random for training, central-ish seeded for validation), symmetries, scale, corrupt."""
-    steps: list[Any] = [RandomCrop(crop_size)]
+    steps: list[Any] = [RandomCrop(crop_px)]
     if train:
         steps.append(RandomFlipRotate())
     return Compose([*steps, ScaleToUnit(), Corrupt(corruption)])
@@ -111,7 +111,7 @@ class UnlabeledDataset(PairDataset):
     def __init__(
         self,
         sources: Sequence[Source],
-        crop_size: int,
+        crop_px: int,
         corruption: CorruptionConfig,
         *,
         train: bool = True,
@@ -119,11 +119,11 @@ class UnlabeledDataset(PairDataset):
         normalisation: Normalisation | None = None,
         seed: int = 0,
     ) -> None:
-        super().__init__(pretext_transform(crop_size, corruption, train=train), normalisation, seed)
+        super().__init__(pretext_transform(crop_px, corruption, train=train), normalisation, seed)
         if not sources:
             raise InputFileError("no unlabeled images to train on", Path("."))
         self.sources = list(sources)
-        self.crop_size = crop_size
+        self.crop_px = crop_px
         self.small_images = small_images
         self._reported: set[str] = set()
         self._stores: dict[Path, DatasetStore] = {}
@@ -155,8 +155,8 @@ class UnlabeledDataset(PairDataset):
         if image.ndim != 2 or not np.isfinite(image).all():
             self._report(source, "skipped: not one finite 2-D image")
             return None
-        if self.small_images == "skip" and min(image.shape) < self.crop_size:
-            self._report(source, f"skipped: {image.shape} is smaller than the {self.crop_size} px crop")
+        if self.small_images == "skip" and min(image.shape) < self.crop_px:
+            self._report(source, f"skipped: {image.shape} is smaller than the {self.crop_px} px crop")
             return None
         return image
 

@@ -25,11 +25,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from dosewise.checkpoint import load_model
 from dosewise.device import resolve_device
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.onnx_backend import OnnxForward, cached_session, export_onnx
 from dosewise.infer.predictor import TiledPredictor
 from dosewise.infer.tiling import required_overlap_px
+from dosewise.models import receptive_field_px
 
 BACKENDS: tuple[str, ...] = ("torch", "onnx")
 DEFAULT_MODEL_RESOURCE = "weights/denoise-default.ckpt"
@@ -62,8 +64,6 @@ def default_model_path() -> Path:
 
 def default_overlap_px(model_config: Any, tile_px: int) -> int:
     """Enough overlap for the network's receptive field, at most half a tile."""
-    from dosewise.models import receptive_field_px
-
     try:
         needed = required_overlap_px(receptive_field_px(model_config))
     except Exception:  # a network without a known receptive field
@@ -144,8 +144,6 @@ class Denoiser:
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options: Any) -> Denoiser:
         """Load a restoration checkpoint (``dosewise train``) and prepare a backend for it."""
-        from dosewise.tasks.checkpoint import load_model
-
         return cls(load_model(path), checkpoint=path, **options)
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from torch import nn
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-from dosewise.infer.particles import Particle, measure_particles
+from dosewise.analysis.particles import Particle, measure_particles
 from dosewise.infer.predictor import TiledPredictor
 from dosewise.io import validate_image
 

@@ -11,68 +11,15 @@ mapped back to the input's units. Measured pixels are returned unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
+from dosewise.checkpoint import LoadedSupersampler, load_supersampler
 from dosewise.data.partial_scans import network_input
-from dosewise.errors import DosewiseError, InputFileError, InvalidImageError, InvalidParameterError
+from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.predictor import TiledPredictor
-from dosewise.models.dlss import SupersamplerConfig, build_supersampler
 from dosewise.physics.partial_scan import PartialScan, upsample_partial
-from dosewise.tasks.module import CHECKPOINT_KEY
-
-_PREFIX = "network."
-
-
-@dataclass
-class LoadedSupersampler:
-    """A trained generator (eval mode, CPU), its config and the run's record."""
-
-    network: nn.Module
-    model_config: SupersamplerConfig
-    steps: list[int]
-    target_blur_sigma_px: float
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def load_supersampler(path: str | Path) -> LoadedSupersampler:
-    """Rebuild the generator of a ``dosewise train supersample`` checkpoint."""
-    from dosewise.tasks.supersample import SupersampleConfig  # tasks import infer elsewhere
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError("checkpoint not found" if not path.exists() else "is not a file", path)
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, not a torch file, or unsafe pickle content
-        reason = " ".join(str(exc).split())[:120]
-        raise InputFileError(f"cannot read checkpoint (not a PyTorch checkpoint file?): {reason}", path) from exc
-    record = checkpoint.get(CHECKPOINT_KEY) if isinstance(checkpoint, dict) else None
-    if not isinstance(record, dict) or record.get("kind") != "supersample":
-        raise InputFileError("not a dosewise supersampling checkpoint (train one with "
-                             "'dosewise train supersample')", path)
-    try:
-        config = SupersampleConfig.validate_dict(checkpoint["hyper_parameters"])
-    except (KeyError, DosewiseError) as exc:
-        raise InputFileError(f"checkpoint holds no valid supersampling config: {exc}", path) from exc
-    network = build_supersampler(config.model)
-    state = {k[len(_PREFIX):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(_PREFIX)}
-    try:
-        network.load_state_dict(state)
-    except RuntimeError as exc:
-        raise InputFileError(f"weights do not fit the {config.model.kind} generator", path) from exc
-    return LoadedSupersampler(
-        network=network.eval(), model_config=config.model, steps=list(config.data.steps),
-        target_blur_sigma_px=config.data.target_blur_sigma_px,
-        metadata={"epoch": int(checkpoint.get("epoch", -1)) + 1, "path": str(path),
-                  "metrics": dict(record.get("metrics", {}))},
-    )
-
 
 class Supersampler:
     """Partial scan in, full image out: ``supersampler(scan, mask)`` or ``.from_samples(...)``."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from dosewise.errors import InputFileError, InvalidParameterError
+from dosewise.errors import InputFileError
 from dosewise.io.writers import atomic_write
 
 
@@ -24,7 +24,7 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         reason = " ".join(str(exc).split())
         raise InputFileError(f"cannot read YAML: {reason}", path) from exc
     if not isinstance(raw, dict):
-        raise InvalidParameterError("must be a YAML mapping of field: value", path)
+        raise InputFileError("must be a YAML mapping of field: value", path)
     return raw
 
 

@@ -8,13 +8,10 @@ result. Torch versions for data loaders live in :mod:`dosewise.physics.torch_ops
 
 from dosewise.physics.background import gaussian_blur, linear_background, nonlinear_background
 from dosewise.physics.mtf import (
-    MTF_PRESETS,
     MTFParams,
-    MTFPreset,
     apply_mtf,
     make_mtf_params,
     mtf_curve,
-    parse_mtf,
     radial_frequency_nyquist,
 )
 from dosewise.physics.mtf_fit import (
@@ -27,6 +24,7 @@ from dosewise.physics.mtf_fit import (
     mtf_a1,
     vacuum_amplitude,
 )
+from dosewise.physics.mtf_presets import MTF_PRESETS, MTFPreset, parse_mtf
 from dosewise.physics.noise import detector_image, dose_from_area, readout_noise, shot_noise
 from dosewise.physics.partial_scan import (
     PartialScan,

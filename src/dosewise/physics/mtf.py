@@ -22,13 +22,10 @@ frequency in cycles/pixel; q~ = 1 is the Nyquist frequency.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dosewise.errors import InvalidParameterError
-from dosewise.physics._rng import Seed, as_generator
+from dosewise.errors import InvalidParameterError, describe_validation_error
 
 
 class MTFParams(BaseModel):
@@ -46,8 +43,7 @@ def make_mtf_params(c0: float, c3: float, C: float = 0.0) -> MTFParams:
     try:
         return MTFParams(c0=c0, c3=c3, C=C)
     except ValidationError as exc:
-        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
-        raise InvalidParameterError(f"invalid MTF parameters ({problems})") from None
+        raise InvalidParameterError(f"invalid MTF parameters ({describe_validation_error(exc)})") from None
 
 
 def mtf_curve(q_nyquist: np.ndarray | float, c0: float, c3: float, C: float = 0.0) -> np.ndarray:
@@ -82,80 +78,3 @@ def apply_mtf(image: np.ndarray, params: MTFParams) -> np.ndarray:
     transfer = mtf_curve(radial_frequency_nyquist(shape), params.c0, params.c3, params.C)
     spectrum = np.fft.rfft2(arr, axes=(-2, -1)) * transfer
     return np.fft.irfft2(spectrum, s=shape, axes=(-2, -1)).astype(np.float32)
-
-
-class MTFPreset(BaseModel):
-    """A named range of detectors (seed 003, Table 3); each draw is one detector.
-
-    The scintillator MTF itself has C = 0 in the simulation: the noise floor
-    comes from the readout noise Poisson(N0), added after the MTF.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    c0_range: tuple[float, float]
-    c3_range: tuple[float, float]
-    n0_range_e_per_px: tuple[float, float]
-
-    @model_validator(mode="after")
-    def _check_ranges(self) -> MTFPreset:
-        for label, (low, high) in (
-            ("c0", self.c0_range),
-            ("c3", self.c3_range),
-            ("N0", self.n0_range_e_per_px),
-        ):
-            if not 0 <= low <= high or (label != "N0" and low <= 0):
-                raise ValueError(f"{label} range must satisfy 0 < low <= high, got ({low}, {high})")
-        return self
-
-    def sample(self, seed: Seed = None) -> tuple[MTFParams, float]:
-        """Draw (MTF parameters, N0 in e-/px) uniformly within the ranges."""
-        rng = as_generator(seed)
-        c0 = rng.uniform(*self.c0_range)
-        c3 = rng.uniform(*self.c3_range)
-        n0_e_per_px = rng.uniform(*self.n0_range_e_per_px)
-        return MTFParams(c0=c0, c3=c3, C=0.0), float(n0_e_per_px)
-
-
-def _preset(name: str, c0: tuple[float, float], c3: tuple[float, float]) -> MTFPreset:
-    return MTFPreset(name=name, c0_range=c0, c3_range=c3, n0_range_e_per_px=(0.005, 0.015))
-
-
-MTF_PRESETS: dict[str, MTFPreset] = {
-    p.name: p
-    for p in (
-        _preset("mtf1", (0.4, 0.6), (2.0, 3.0)),
-        _preset("mtf2", (0.4, 0.6), (1.0, 5.0)),
-        _preset("mtf3", (0.2, 0.3), (1.0, 5.0)),
-        _preset("mtf4", (0.25, 0.6), (2.0, 5.0)),
-        _preset("mtf5", (0.6, 0.8), (2.0, 5.0)),
-    )
-}
-
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_TRIPLE = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*,\s*({_NUMBER})\s*$")
-
-
-def parse_mtf(text: str) -> MTFPreset | MTFParams:
-    """A preset name ('mtf1'..'mtf5'), a preset file (.yaml/.yml) or one detector 'c0,c3,C'.
-
-    Preset files are written by ``dosewise fit-mtf --preset-out`` (see
-    :mod:`dosewise.physics.mtf_series`); a missing or malformed one is an error.
-    """
-    key = text.strip().lower()
-    if key in MTF_PRESETS:
-        return MTF_PRESETS[key]
-    if key.endswith((".yaml", ".yml")):
-        from dosewise.physics.mtf_series import load_preset_yaml  # it imports this module
-
-        return load_preset_yaml(text.strip())
-    match = _TRIPLE.match(text)
-    if match is None:
-        names = ", ".join(MTF_PRESETS)
-        raise InvalidParameterError(
-            f"unknown MTF {text!r}: expected a preset ({names}), a preset file (.yaml) "
-            "or 'c0,c3,C' such as '0.25,2.5,0'"
-        )
-    c0, c3, C = (float(g) for g in match.groups())
-    return make_mtf_params(c0, c3, C)

@@ -4,8 +4,8 @@
 c0, c3, C against dose) and, when the frame doses are known, eq. 2
 C² = N0 / (N0 + N_D) to the tails (Fig. 6). :meth:`MTFSeriesFit.to_preset`
 turns the result into an :class:`~dosewise.physics.mtf.MTFPreset` that the
-simulator samples like mtf1..mtf5, and :func:`write_preset_yaml` /
-:func:`load_preset_yaml` keep it in a file that ``--mtf my_detector.yaml``
+simulator samples like mtf1..mtf5, and :func:`~dosewise.physics.mtf_presets.write_preset_yaml` /
+:func:`~dosewise.physics.mtf_presets.load_preset_yaml` keep it in a file that ``--mtf my_detector.yaml``
 accepts wherever a preset name is accepted.
 
 Two fits per frame when ``floor="mtf"``: the requested eq. A.1 fit (the seed's
@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+
 from pydantic import ValidationError
 
-from dosewise.errors import DosewiseError, InputFileError, InvalidParameterError
-from dosewise.physics.mtf import MTFPreset
+from dosewise.errors import DosewiseError, InvalidParameterError, describe_validation_error
+from dosewise.io import atomic_write
+from dosewise.physics.mtf_presets import MTFPreset
 from dosewise.physics.mtf_fit import MTFFit, NoiseFloor, ReadoutFit, fit_mtf, fit_readout_n0
 
 # Seed 003 Fig. 5 marks the fits with R² >= 0.98; only those shape a preset by default.
@@ -38,8 +39,6 @@ DEFAULT_MIN_R2 = 0.98
 PRESET_PERCENTILES = (5.0, 95.0)
 # N0 of a preset: the fitted value +-50 %, as seed 003 does (N0 = 0.01 -> [0.005, 0.015]).
 N0_SPREAD = 0.5
-_PRESET_KEYS = {"name", "c0_range", "c3_range", "n0_range_e_per_px"}
-_PROVENANCE_KEY = "fitted"  # ignored on load: where the ranges came from
 
 Region = tuple[int, int, int, int]
 
@@ -151,12 +150,10 @@ class MTFSeriesFit:
                 n0_range_e_per_px=(n0 * (1.0 - n0_spread), n0 * (1.0 + n0_spread)),
             )
         except ValidationError as exc:
-            raise InvalidParameterError(f"invalid preset {name!r}: {_first_error(exc)}") from None
+            raise InvalidParameterError(f"invalid preset {name!r}: {describe_validation_error(exc)}") from None
 
     def write_csv(self, path: str | Path, *, inputs: Iterable[str | Path] = ()) -> Path:
         """``frame, dose_e_per_A2, dose_e_per_px, c0, c3, C, r2, ...`` (empty = unknown), atomically."""
-        from dosewise.io import atomic_write
-
         rows = self.rows()
         with atomic_write(path, inputs=inputs) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -222,82 +219,3 @@ def _check_doses(
 
 
 # --------------------------------------------------------------------------- preset files
-def write_preset_yaml(
-    path: str | Path,
-    preset: MTFPreset,
-    *,
-    provenance: dict[str, Any] | None = None,
-    inputs: Iterable[str | Path] = (),
-) -> Path:
-    """Write ``preset`` as YAML atomically; ``provenance`` goes under ``fitted:`` (ignored on load)."""
-    from dosewise.io import atomic_write
-
-    path = Path(path)
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        raise InvalidParameterError(f"a preset file must end in .yaml or .yml, got {path.name!r}")
-    body: dict[str, Any] = {
-        "name": preset.name,
-        "c0_range": _rounded(preset.c0_range),
-        "c3_range": _rounded(preset.c3_range),
-        "n0_range_e_per_px": _rounded(preset.n0_range_e_per_px),
-    }
-    if provenance:
-        body[_PROVENANCE_KEY] = _plain(provenance)
-    header = (
-        "# dosewise MTF preset (seed 003 eq. 1 + readout N0): use with --mtf " + path.name + "\n"
-        "# c0 in units of Nyquist, c3 dimensionless, N0 in e-/px; each draw is uniform in the ranges.\n"
-    )
-    with atomic_write(path, inputs=inputs) as tmp:
-        tmp.write_text(header + yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def load_preset_yaml(path: str | Path) -> MTFPreset:
-    """Read a preset written by :func:`write_preset_yaml` (or by hand); one-line errors."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError("MTF preset file not found", path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputFileError(f"not a readable YAML MTF preset ({reason})", path) from None
-    if not isinstance(data, dict):
-        raise InputFileError("an MTF preset must be a YAML mapping with c0_range, c3_range, n0_range_e_per_px",
-                             path)
-    data.pop(_PROVENANCE_KEY, None)
-    unknown = sorted(str(k) for k in set(data) - _PRESET_KEYS)
-    if unknown:
-        raise InputFileError(f"unknown key(s) {', '.join(unknown)} in MTF preset (expected "
-                             f"{', '.join(sorted(_PRESET_KEYS))})", path)
-    data.setdefault("name", path.stem)
-    try:
-        return MTFPreset(**data)
-    except (ValidationError, TypeError) as exc:
-        reason = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise InputFileError(f"invalid MTF preset: {reason}", path) from None
-
-
-def _rounded(values: tuple[float, float]) -> list[float]:
-    """Six significant digits: far below any fit's precision, and a file people can read."""
-    return [float(f"{v:.6g}") for v in values]
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars, tuples and paths to what yaml.safe_dump writes."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value

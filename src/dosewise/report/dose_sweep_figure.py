@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from skimage.segmentation import find_boundaries
 
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dosewise.analysis.dose_sweep import DoseSweep  # noqa: E402
+from dosewise.analysis.dose_sweep import DoseSweep
+from dosewise.report.style import display_range
 
 
 def dose_sweep_figure(sweeps: Sequence[DoseSweep], title: str = "") -> Figure:
@@ -51,10 +50,8 @@ def dose_sweep_figure(sweeps: Sequence[DoseSweep], title: str = "") -> Figure:
 
 def overlay_figure(frame: np.ndarray, mask: np.ndarray, reference: np.ndarray, title: str) -> Figure:
     """The frame in grey, the segmentation in orange, the reference outline in cyan (seed 003 Fig. 2b)."""
-    from skimage.segmentation import find_boundaries
-
-    lo, hi = np.percentile(frame, [0.5, 99.5])
-    grey = np.clip((frame - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    lo, hi = display_range(frame)
+    grey = np.clip((frame - lo) / (hi - lo), 0, 1)
     rgb = np.repeat(grey[..., None], 3, axis=-1)
     rgb[mask] = 0.55 * rgb[mask] + 0.45 * np.array([1.0, 0.55, 0.0])
     rgb[find_boundaries(reference, mode="inner")] = (0.0, 1.0, 1.0)

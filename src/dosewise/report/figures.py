@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dosewise.io import atomic_write  # noqa: E402
-from dosewise.physics import MTFFit, MTFParams, mtf_curve  # noqa: E402
-from dosewise.physics.mtf_series import DEFAULT_MIN_R2, MTFSeriesFit  # noqa: E402
-
-
-def save_png(path: Path, fig: Figure, *, inputs: Iterable[Path] = ()) -> Path:
-    """Write a figure as PNG atomically, refusing to overwrite any of ``inputs``."""
-    with atomic_write(path, inputs=inputs) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    return Path(path)
-
-
-def _display_range(image: np.ndarray) -> tuple[float, float]:
-    """Robust percentiles, so one hot pixel does not turn a noisy frame black."""
-    lo, hi = np.percentile(image, [0.5, 99.5])
-    return float(lo), float(hi if hi > lo else lo + 1.0)
+from dosewise.report.style import display_range
+from dosewise.physics import MTFFit, MTFParams, mtf_curve
+from dosewise.physics.mtf_series import DEFAULT_MIN_R2, MTFSeriesFit
 
 
 def montage(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int | None = None) -> Figure:
@@ -38,7 +20,7 @@ def montage(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int | No
     fig = Figure(figsize=(2.6 * ncols, 2.8 * nrows))
     for index, (image, title) in enumerate(zip(images, titles, strict=True)):
         ax = fig.add_subplot(nrows, ncols, index + 1)
-        vmin, vmax = _display_range(image)
+        vmin, vmax = display_range(image)
         ax.imshow(image, cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()

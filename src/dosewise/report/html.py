@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from dosewise.io import atomic_write
+from dosewise.report.style import png_bytes
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -27,12 +27,6 @@ th { background: #eef; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1em 0; } figcaption { font-size: .9em; color: #555; }
 img { max-width: 100%; }
 """
-
-
-def _png_bytes(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def _cell(value: Any) -> str:
@@ -57,7 +51,7 @@ class HtmlReport:
 
     def figure(self, name: str, fig: Figure, caption: str = "") -> None:
         """Embed a figure; it is also written as ``<name>.png`` next to the report."""
-        self.png(name, _png_bytes(fig), caption)
+        self.png(name, png_bytes(fig), caption)
 
     def png(self, name: str, png: bytes, caption: str = "") -> None:
         """Embed PNG bytes (e.g. a plot another step already wrote); also written as ``<name>.png``."""

@@ -9,15 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dosewise.analysis import Profile, ProfileAnalysis  # noqa: E402
-from dosewise.units import A_to_nm  # noqa: E402
+from dosewise.analysis import Profile, ProfileAnalysis
+from dosewise.report.style import display_range
+from dosewise.units import A_to_nm
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,8 @@ def _draw_image(ax, image: np.ndarray, profile: Profile) -> None:
     top, bottom = max(min(y0, y1) - margin, -0.5), min(max(y0, y1) + margin, height - 0.5)
     rows = slice(int(np.floor(top + 0.5)), int(np.ceil(bottom + 0.5)))
     crop = image[rows, int(np.floor(left + 0.5)): int(np.ceil(right + 0.5))]
-    lo, hi = np.percentile(crop if crop.size else image, [0.5, 99.5])
-    ax.imshow(image, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest")
+    lo, hi = display_range(crop if crop.size else image)
+    ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
     ax.plot([x0, x1], [y0, y1], "-", color="C1", lw=1.2)
     if profile.width_px > 1:  # the averaging band's edges
         nx, ny = -(y1 - y0) / profile.length_px, (x1 - x0) / profile.length_px

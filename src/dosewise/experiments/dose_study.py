@@ -17,141 +17,24 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
-import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rich.console import Console
 
 from dosewise.analysis.dose_series import load_dose_series
-from dosewise.analysis.dose_sweep import DEFAULT_BAND_TOLERANCE, DoseSweep
+from dosewise.analysis.dose_sweep import DoseSweep
+from dosewise.checkpoint import load_model
+from dosewise.config.experiments import DoseStudyConfig, StudyFigure, StudyRun, StudyScale
+from dosewise.config.training import DataConfig, TrainConfig
+from dosewise.device import resolve_device
 from dosewise.errors import InvalidParameterError
 from dosewise.infer.dose_sweep import sweep_model
 from dosewise.io import atomic_write
 from dosewise.models import ModelConfig
+from dosewise.report.dose_sweep_figure import dose_sweep_figure
+from dosewise.report.style import save_png
 from dosewise.simulate import simulate_dose_series, simulate_hrtem_dataset
-from dosewise.tasks.checkpoint import load_model
-from dosewise.tasks.config import (
-    DataConfig,
-    OptimiserConfig,
-    TrainConfig,
-    describe_validation_error,
-    read_yaml_mapping,
-)
-from dosewise.tasks.train import train
-
-Range = tuple[float, float]
-
-
-class StudyScale(BaseModel):
-    """How big one scale of the study is (data, training length, per-model option overrides)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    structures: int = Field(ge=2)
-    variants_per_structure: int = Field(ge=1)
-    size_px: int = Field(ge=32)
-    epochs: int = Field(ge=1)
-    max_minutes: float | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=8, ge=1)
-    crop_size: int = Field(default=256, ge=16)
-    series_frames: int = Field(default=20, ge=2)
-    workers: int = Field(default=1, ge=1)
-    model_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class StudyRun(BaseModel):
-    """One network trained on one simulated training set."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    model: str
-    dose_range_e_per_A2: Range = (1e2, 1e6)
-    mtf: str = "mtf4"
-    options: dict[str, Any] = Field(default_factory=dict)
-    lr: float | None = Field(default=None, gt=0)  # None: the study's lr
-
-    @property
-    def data_key(self) -> str:
-        low, high = self.dose_range_e_per_A2
-        return f"{self.mtf}_{low:g}-{high:g}".replace("+", "")
-
-
-class StudySeries(BaseModel):
-    """The common test series: one structure, fixed optics, frame dose rising log-spaced."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dose_range_e_per_A2: Range = (10.0, 1e4)
-    mtf: str = "mtf3"
-    seed: int = 1000
-
-
-class StudyFigure(BaseModel):
-    """A group of runs shown together (one seed figure or table)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    title: str = ""
-    runs: list[str] = Field(min_length=1)
-
-
-class DoseStudyConfig(BaseModel):
-    """A dose-limit study; see docs/dose_limits.md."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = "dose-study"
-    out_dir: Path = Path("runs/dose-study")
-    report_dir: Path | None = None  # the small outputs of out_dir/report (figures, tables, CSVs) copied here
-    scale: str = "auto"  # a key of ``scales``; "auto": "gpu" when CUDA is available, else "cpu"
-    scales: dict[str, StudyScale]
-    pixel_size_A: float | Range = 0.25
-    max_sampling_A: float = Field(default=0.1, gt=0)  # exit-wave grid; coarser is faster and blurrier
-    diameter_range_A: Range = (15.0, 50.0)
-    seed: int = 0
-    lr: float = Field(default=1e-3, gt=0)  # seed 003: Adam, lr 0.001
-    threshold: float = Field(default=0.5, gt=0, lt=1)
-    band_tolerance: float = Field(default=DEFAULT_BAND_TOLERANCE, gt=0, lt=1)
-    device: str = "auto"
-    precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"
-    series: StudySeries = Field(default_factory=StudySeries)
-    runs: list[StudyRun] = Field(min_length=1)
-    figures: list[StudyFigure] = Field(default_factory=list)
-    seed_values: dict[str, str] = Field(default_factory=dict)  # run name -> what seed 003 reports
-
-    @model_validator(mode="after")
-    def _consistent(self) -> DoseStudyConfig:
-        names = [r.name for r in self.runs]
-        if len(set(names)) != len(names):
-            raise ValueError("run names must be unique")
-        for figure in self.figures:
-            unknown = sorted(set(figure.runs) - set(names))
-            if unknown:
-                raise ValueError(f"figure {figure.name!r} names unknown runs {unknown}")
-        if self.scale != "auto" and self.scale not in self.scales:
-            raise ValueError(f"scale {self.scale!r} is not one of {sorted(self.scales)} (or 'auto')")
-        if self.scale == "auto" and not {"cpu", "gpu"} <= set(self.scales):
-            raise ValueError("scale 'auto' needs scales named 'cpu' and 'gpu'")
-        return self
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> DoseStudyConfig:
-        raw = read_yaml_mapping(path)
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise InvalidParameterError(describe_validation_error(exc), path) from exc
-
-    def resolved_scale(self) -> tuple[str, StudyScale]:
-        name = self.scale
-        if name == "auto":
-            name = "gpu" if torch.cuda.is_available() else "cpu"
-        return name, self.scales[name]
-
+from dosewise.training.train import train
 
 @dataclass
 class StudyResult:
@@ -168,8 +51,8 @@ def training_config(config: DoseStudyConfig, run: StudyRun, scale: StudyScale, s
     return TrainConfig(
         task="segment",
         model=ModelConfig(name=run.model, options=options),
-        data=DataConfig(store=store, crop_size=min(scale.crop_size, scale.size_px), val_fraction=0.1),
-        optimiser=OptimiserConfig(lr=run.lr or config.lr),
+        data=DataConfig(store=store, crop_px=min(scale.crop_px, scale.size_px), val_fraction=0.1),
+        optimiser=run.optimiser or config.optimiser,
         epochs=scale.epochs,
         max_minutes=scale.max_minutes,
         batch_size=scale.batch_size,
@@ -185,7 +68,7 @@ def training_config(config: DoseStudyConfig, run: StudyRun, scale: StudyScale, s
 def run_study(config: DoseStudyConfig, *, console: Console | None = None, progress: bool = True) -> StudyResult:
     """Simulate, train, sweep and report; every step resumes."""
     console = console or Console(stderr=True)
-    scale_name, scale = config.resolved_scale()
+    scale_name, scale = resolved_scale(config)
     out = Path(config.out_dir)
     data_dir = out / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -283,9 +166,6 @@ def study_markdown(config: DoseStudyConfig, scale_name: str, scale: StudyScale, 
 
 def _report(config: DoseStudyConfig, scale_name: str, scale: StudyScale, sweeps: dict[str, DoseSweep],
             series_path: Path) -> StudyResult:
-    from dosewise.report.dose_sweep_figure import dose_sweep_figure
-    from dosewise.report.figures import save_png
-
     figures = config.figures or [StudyFigure(name="all", runs=[r.name for r in config.runs])]
     target = Path(config.out_dir) / "report"
     target.mkdir(parents=True, exist_ok=True)
@@ -313,6 +193,14 @@ def _report(config: DoseStudyConfig, scale_name: str, scale: StudyScale, sweeps:
                 shutil.copyfile(path, tmp)
     return StudyResult(out_dir=Path(config.out_dir), scale=scale_name, sweeps=sweeps, tables=tables,
                        figures=figure_paths)
+
+
+def resolved_scale(config: DoseStudyConfig) -> tuple[str, StudyScale]:
+    """The scale to run: the recipe's, or for ``auto`` ``gpu`` when CUDA is available."""
+    name = config.scale
+    if name == "auto":
+        name = "gpu" if resolve_device("auto").type == "cuda" else "cpu"
+    return name, config.scales[name]
 
 
 def check_scale(config: DoseStudyConfig, scale: str | None) -> DoseStudyConfig:

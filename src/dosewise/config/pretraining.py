@@ -5,31 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from dosewise.config.base import Section
+from dosewise.config.training import OptimiserConfig, RunSettings
 from dosewise.data.corruptions import CorruptionConfig
 from dosewise.data.normalise import Normalisation
 from dosewise.models import ModelConfig
-from dosewise.tasks.config import RunSettings
 
 Pretext = Literal["gan", "dae"]
 
 
-class UnlabeledDataConfig(BaseModel):
+class UnlabeledDataConfig(Section):
     """Unlabeled micrographs: folder trees (any readable format), simulator stores, or both.
 
     ``max_images`` is the pretraining-set size (seed 000 compares 50K, 100K, 200K): a
-    seeded subset of everything found. Images smaller than ``crop_size`` are reflection-
+    seeded subset of everything found. Images smaller than ``crop_px`` are reflection-
     padded (``small_images: pad``) or skipped with a warning (``skip``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    renamed = {"crop_size": "crop_px"}
 
     folders: list[Path] = Field(default_factory=list)
     stores: list[Path] = Field(default_factory=list)
     store_key: str = "noisy"
     max_images: int | None = Field(default=None, ge=2)
-    crop_size: int = Field(default=256, ge=16)
+    crop_px: int = Field(default=256, ge=16)
     small_images: Literal["pad", "skip"] = "pad"
     val_fraction: float = Field(default=0.05, gt=0, lt=1)
     normalisation: Normalisation = Field(default_factory=Normalisation)
@@ -41,14 +42,18 @@ class UnlabeledDataConfig(BaseModel):
         return self
 
 
-class GanConfig(BaseModel):
+class GanConfig(Section):
     """Pix2Pix with a least-squares GAN loss (seed 000 eq. 3 and §4.1)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     lambda_l1: float = Field(default=100.0, ge=0)
     discriminator_channels: int = Field(default=64, ge=1)
     discriminator_layers: int = Field(default=3, ge=1)
+
+
+class GanOptimiserConfig(OptimiserConfig):
+    """Adam with beta1 = 0.5, as Pix2Pix trains (also used for the autoencoder pretext)."""
+
+    betas: tuple[float, float] = (0.5, 0.999)
 
 
 class PretrainConfig(RunSettings):
@@ -64,6 +69,5 @@ class PretrainConfig(RunSettings):
     data: UnlabeledDataConfig
     corruption: CorruptionConfig = Field(default_factory=CorruptionConfig)
     gan: GanConfig = Field(default_factory=GanConfig)
-    lr: float = Field(default=2e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.999)
+    optimiser: GanOptimiserConfig = Field(default_factory=lambda: GanOptimiserConfig())
     out_dir: Path = Path("runs/pretrain")

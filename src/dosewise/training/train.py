@@ -28,14 +28,16 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Callback, Checkpoint, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-from matplotlib.figure import Figure
 
+from dosewise.checkpoint import read_checkpoint
+from dosewise.config.training import RunSettings, TrainConfig
 from dosewise.device import resolve_device
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import atomic_write
-from dosewise.tasks.config import RunSettings, TrainConfig
-from dosewise.tasks.datamodule import PairDataModule
-from dosewise.tasks.module import ImageToImageModule, monitored_metric
+from dosewise.report.curves import training_curves_figure
+from dosewise.report.style import save_png
+from dosewise.training.datamodule import PairDataModule
+from dosewise.training.module import ImageToImageModule, monitored_metric
 
 
 def _quiet_lightning() -> None:
@@ -120,7 +122,7 @@ def fit(
     if trainer.is_global_zero:
         curves = collect_curves(out_dir / "logs")
         write_curves_csv(curves, metrics_csv)
-        plot_curves(curves, curves_png, monitor[0])
+        save_png(curves_png, training_curves_figure(curves, monitor[0]))
     best = ckpt_dir / "best.ckpt"
     return TrainResult(
         out_dir=out_dir,
@@ -209,8 +211,7 @@ def _check_resumable(path: Path, config: RunSettings, fields: tuple[str, ...]) -
     """Refuse to resume a run whose network or task differ from ``config`` (the weights
     would not fit, or would mean something else)."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        saved = checkpoint["hyper_parameters"]
+        saved = read_checkpoint(path)["hyper_parameters"]
     except Exception as exc:  # an unreadable last.ckpt cannot be resumed from
         raise InputFileError(
             "cannot resume from this checkpoint; delete it or pass resume=False", path
@@ -249,22 +250,4 @@ def write_curves_csv(curves: dict[str, dict[int, float]], out: Path) -> Path:
         writer.writerow(["epoch", *names])
         for epoch in epochs:
             writer.writerow([epoch + 1, *(curves[n].get(epoch, "") for n in names)])
-    return out
-
-
-def plot_curves(curves: dict[str, dict[int, float]], out: Path, metric: str) -> Path:
-    """PNG of train/val loss (left) and the monitored metric (right) against epoch."""
-    fig = Figure(figsize=(9, 3.5))
-    loss_ax, metric_ax = fig.subplots(1, 2)
-    for ax, names in ((loss_ax, ("train/loss", "val/loss")), (metric_ax, (metric,))):
-        for name in names:
-            if name in curves:
-                epochs = sorted(curves[name])
-                ax.plot([e + 1 for e in epochs], [curves[name][e] for e in epochs], marker="o",
-                        label=name)
-        ax.set(xlabel="epoch", ylabel=names[-1].split("/")[-1])
-        ax.legend()
-    fig.tight_layout()
-    with atomic_write(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
     return out

@@ -23,9 +23,10 @@ from dosewise.data.unlabeled import UnlabeledDataset, find_sources, subset
 from dosewise.errors import InvalidParameterError
 from dosewise.models import build_model
 from dosewise.models.discriminators import PatchDiscriminator
-from dosewise.tasks.module import CHECKPOINT_KEY, checkpoint_record, seed_epoch
-from dosewise.tasks.pretrain_config import PretrainConfig
-from dosewise.tasks.train import TrainResult, fit
+from dosewise.checkpoint import CHECKPOINT_KEY
+from dosewise.training.module import run_record, seed_epoch
+from dosewise.config.pretraining import PretrainConfig
+from dosewise.training.train import TrainResult, fit
 
 PRETRAIN_MONITOR = ("val/l1", "min")
 
@@ -105,15 +106,17 @@ class PretrainModule(pl.LightningModule):
         self.log("val/loss", l1, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
 
     def configure_optimizers(self) -> Any:
-        betas = tuple(self.config.betas)
-        generator = torch.optim.Adam(self.network.parameters(), lr=self.config.lr, betas=betas)
+        opt = self.config.optimiser
+        generator = torch.optim.Adam(self.network.parameters(), lr=opt.lr, betas=opt.betas,
+                                     weight_decay=opt.weight_decay)
         if not self.is_gan:
             return generator
-        discriminator = torch.optim.Adam(self.discriminator.parameters(), lr=self.config.lr, betas=betas)
+        discriminator = torch.optim.Adam(self.discriminator.parameters(), lr=opt.lr, betas=opt.betas,
+                                         weight_decay=opt.weight_decay)
         return [generator, discriminator]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = checkpoint_record(self, f"pretrain-{self.config.pretext}")
+        checkpoint[CHECKPOINT_KEY] = run_record(self, f"pretrain-{self.config.pretext}")
 
 
 class UnlabeledDataModule(pl.LightningDataModule):
@@ -131,7 +134,7 @@ class UnlabeledDataModule(pl.LightningDataModule):
         # Every k-th image is held out, so validation spans all folders and stores.
         stride = len(sources) / n_val
         val_index = {int(i * stride) for i in range(n_val)}
-        common = {"crop_size": data.crop_size, "corruption": config.corruption,
+        common = {"crop_px": data.crop_px, "corruption": config.corruption,
                   "small_images": data.small_images, "normalisation": data.normalisation,
                   "seed": config.seed}
         self.train_set = UnlabeledDataset(

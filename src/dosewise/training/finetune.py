@@ -18,35 +18,22 @@ superres       restore    noisy -> superres                  L1 + L2
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
-import torch
-
+from dosewise.checkpoint import checkpoint_model
+from dosewise.config.base import apply_overrides
+from dosewise.config.training import Downstream, TrainConfig
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
-from dosewise.tasks.config import TrainConfig
 
-Downstream = Literal["segment", "denoise", "nbgr", "superres"]
-DOWNSTREAM_TASKS: tuple[str, ...] = ("segment", "denoise", "nbgr", "superres")
+DOWNSTREAM_TASKS: tuple[str, ...] = get_args(Downstream)
 _TARGETS: dict[str, tuple[str, ...]] = {
     "segment": ("mask",),
     "denoise": ("noise_free", "clean"),
     "nbgr": ("clean",),
     "superres": ("superres",),
 }
-
-
-def checkpoint_model(path: str | Path) -> ModelConfig:
-    """The network description stored in a training or pretraining checkpoint."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError("pretrained checkpoint not found", path)
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        return ModelConfig.model_validate(checkpoint["hyper_parameters"]["model"])
-    except Exception as exc:  # not a checkpoint, or one without a model record
-        raise InputFileError("not a dosewise checkpoint with a model record", path) from exc
 
 
 def target_for(task: str, store: str | Path) -> str:
@@ -88,9 +75,4 @@ def finetune_config(
         "loss": "bce" if task == "segment" else "l1_l2",
         "init": str(init) if init is not None else None,
     }
-    for key, value in (overrides or {}).items():
-        if key == "data":
-            raw["data"] = {**raw["data"], **value}
-        else:
-            raw[key] = value
-    return TrainConfig.validate_dict(raw)
+    return TrainConfig.validate_dict(apply_overrides(raw, overrides or {}))

@@ -16,15 +16,19 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from dosewise.infer import dice, segment
+from dosewise.infer import segment
+from dosewise.metrics import dice, relative_psnr_db
 from dosewise.io import DatasetStore
 from dosewise.physics import MTF_PRESETS, MTFParams, detector_image
 from dosewise.physics.mtf_series import fit_mtf_series
 from dosewise.report import HtmlReport
 from dosewise.report.figures import montage, mtf_fit_figure, readout_fit_figure
 from dosewise.simulate import simulate_dose_series, simulate_hrtem_dataset
-from dosewise.tasks import TrainConfig, load_model, train
-from dosewise.tasks.compare import CompareConfig, run_compare
+from dosewise.config import TrainConfig
+from dosewise.checkpoint import load_model
+from dosewise.training import train
+from dosewise.config import CompareConfig
+from dosewise.experiments.compare import run_compare
 
 MONTAGE_DOSES_E_PER_A2 = (10.0, 100.0, 1000.0)
 
@@ -203,7 +207,7 @@ def _segmentation_section(
     config = TrainConfig.validate_dict({
         "task": "segment",
         "model": {"name": settings.model},
-        "data": {"store": str(train_path), "crop_size": settings.crop_px, "val_fraction": 0.2},
+        "data": {"store": str(train_path), "crop_px": settings.crop_px, "val_fraction": 0.2},
         "loss": "bce_dice",
         "epochs": 1000,
         "max_minutes": settings.train_minutes,
@@ -250,7 +254,7 @@ def _pretraining_section(
         "store": str(train_path),
         "test_store": str(held_out_path),
         "max_train_samples": settings.finetune_images,
-        "crop_size": settings.crop_px,
+        "crop_px": settings.crop_px,
         "epochs": settings.finetune_epochs,
         "checkpoint_every_n_epochs": 2,
         "batch_size": 8,
@@ -258,7 +262,7 @@ def _pretraining_section(
         "out_dir": str(out),
         "pretrain": {
             "pretext": "gan",
-            "data": {"stores": [str(train_path)], "store_key": "noisy", "crop_size": settings.crop_px},
+            "data": {"stores": [str(train_path)], "store_key": "noisy", "crop_px": settings.crop_px},
             "sizes": [len(DatasetStore.open(train_path))],
             "epochs": 1000,
             "max_minutes": settings.pretrain_minutes,
@@ -283,13 +287,6 @@ def _pretraining_section(
         report.png("pretrain_curves", pretrain_curves.read_bytes(), "Pretraining: losses and validation L1.")
 
 
-def _relative_psnr_db(image: np.ndarray, clean: np.ndarray) -> float:
-    """PSNR of ``image`` against ``clean``, both divided by their means (units differ)."""
-    reference = clean / clean.mean()
-    error = image / image.mean() - reference
-    return float(10 * np.log10(np.ptp(reference) ** 2 / np.mean(error**2)))
-
-
 def _denoising_section(report: HtmlReport, series: DatasetStore) -> None:
     """The shipped denoiser on the dose series: the first thing a user would try."""
     from dosewise.infer.denoise import Denoiser, default_model_path
@@ -305,7 +302,7 @@ def _denoising_section(report: HtmlReport, series: DatasetStore) -> None:
         images += [noisy, restored]
         titles += [f"{dose:.1f} e⁻/px", "denoised"]
         rows.append([f"{sample.metadata['dose_e_per_A2']:.0f}", f"{dose:.2f}",
-                     f"{_relative_psnr_db(noisy, clean):.1f}", f"{_relative_psnr_db(restored, clean):.1f}"])
+                     f"{relative_psnr_db(noisy, clean):.1f}", f"{relative_psnr_db(restored, clean):.1f}"])
     report.heading("Denoising with the shipped model")
     report.text(
         "`dosewise denoise` with no --model uses the small denoiser that ships with dosewise (fast-unet, trained "

@@ -1,9 +1,9 @@
 """One LightningModule for every image-to-image task (segmentation, restoration).
 
 The network comes from :func:`dosewise.models.build_model`, the loss from
-:func:`~dosewise.tasks.losses.make_loss`; the full :class:`TrainConfig` is saved
+:func:`~dosewise.training.losses.make_loss`; the full :class:`TrainConfig` is saved
 as hyperparameters so a checkpoint alone rebuilds the model (see
-:mod:`dosewise.tasks.checkpoint`).
+:mod:`dosewise.checkpoint`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
+from dosewise.checkpoint import CHECKPOINT_KEY, checkpoint_record
+from dosewise.config.training import TrainConfig
+from dosewise.metrics.torch_batch import dice_iou, psnr
 from dosewise.models import build_model
-from dosewise.tasks.config import TrainConfig
-from dosewise.tasks.losses import make_loss
-from dosewise.tasks.metrics import dice_iou, psnr
-from dosewise.tasks.transfer import transfer_weights
-
-CHECKPOINT_KEY = "dosewise"
-CHECKPOINT_FORMAT = 1
+from dosewise.training.losses import make_loss
+from dosewise.training.transfer import transfer_weights
 
 
 def monitored_metric(task: str) -> tuple[str, str]:
@@ -37,14 +35,14 @@ def seed_epoch(module: pl.LightningModule, seed: int) -> None:
     torch.manual_seed(int(sequence.generate_state(1, dtype=np.uint64)[0] >> 1))
 
 
-def checkpoint_record(module: pl.LightningModule, kind: str) -> dict[str, Any]:
-    """What marks a file as a dosewise checkpoint: format, kind and the latest metrics."""
+def run_record(module: pl.LightningModule, kind: str) -> dict[str, Any]:
+    """The dosewise record of a checkpoint saved now: its kind and the latest metrics."""
     metrics = {
         name: float(value)
         for name, value in module.trainer.callback_metrics.items()
         if name.startswith(("val/", "train/"))
     }
-    return {"format": CHECKPOINT_FORMAT, "kind": kind, "metrics": metrics}
+    return checkpoint_record(kind, metrics)
 
 
 class ImageToImageModule(pl.LightningModule):
@@ -96,4 +94,4 @@ class ImageToImageModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Mark the file as a dosewise checkpoint and record the latest validation metrics."""
-        checkpoint[CHECKPOINT_KEY] = checkpoint_record(self, "train")
+        checkpoint[CHECKPOINT_KEY] = run_record(self, "train")

@@ -26,7 +26,7 @@ from dosewise.data import (
     split_ids,
 )
 from dosewise.io import DatasetStore
-from dosewise.tasks.config import TrainConfig
+from dosewise.config.training import TrainConfig
 
 
 def dataset_ids(config: TrainConfig) -> list[str]:
@@ -58,7 +58,7 @@ def make_dataset(config: TrainConfig, ids: list[str], *, train: bool) -> PairDat
     data = config.data
     noise = data.extra_noise_dose_e_per_px
     transform = (
-        build_transform(data.crop_size, data.flips, data.rotations, noise)
+        build_transform(data.crop_px, data.flips, data.rotations, noise)
         if train
         else build_transform(extra_noise_dose_e_per_px=noise)
     )

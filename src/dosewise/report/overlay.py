@@ -17,8 +17,7 @@ from skimage.segmentation import find_boundaries
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
 from dosewise.io import atomic_write
-
-DISPLAY_PERCENTILES: tuple[float, float] = (0.5, 99.5)
+from dosewise.report.style import display_range
 
 
 def overlay_png(
@@ -51,9 +50,7 @@ def overlay_png(
 
 
 def _to_uint8(array: np.ndarray) -> np.ndarray:
-    lo, hi = (float(v) for v in np.percentile(array, DISPLAY_PERCENTILES))
-    if hi <= lo:
-        lo, hi = float(array.min()), float(array.max())
-    if hi <= lo:
+    if float(array.max()) <= float(array.min()):
         return np.zeros(array.shape, dtype=np.uint8)
+    lo, hi = display_range(array)
     return np.clip(np.round((array - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)

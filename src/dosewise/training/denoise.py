@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from dosewise.tasks.config import TrainConfig
+from dosewise.config.base import apply_overrides
+from dosewise.config.training import TrainConfig
 
 PairKind = Literal["paired", "noise2noise", "simulated"]
 DEFAULT_DENOISER = "resnet18-unet"
@@ -24,7 +25,7 @@ def denoise_config(
     *,
     kind: PairKind = "paired",
     model: str = DEFAULT_DENOISER,
-    crop_size: int | None = None,
+    crop_px: int | None = None,
     extra_noise_dose_e_per_px: tuple[float, float] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> TrainConfig:
@@ -37,7 +38,7 @@ def denoise_config(
         "store": str(store),
         "input": "clean" if extra_noise_dose_e_per_px else "noisy",
         "target": "clean",
-        "crop_size": crop_size,
+        "crop_px": crop_px,
         "flips": True,
         "rotations": False,
         "extra_noise_dose_e_per_px": extra_noise_dose_e_per_px,
@@ -53,6 +54,4 @@ def denoise_config(
         "data": data,
         "loss": "l2" if kind == "noise2noise" else "l1",
     }
-    for key, value in (overrides or {}).items():
-        raw[key] = {**raw[key], **value} if key == "data" else value
-    return TrainConfig.validate_dict(raw)
+    return TrainConfig.validate_dict(apply_overrides(raw, overrides or {}))

@@ -18,14 +18,12 @@ The learning policy of seed 004, on the shared Lightning spine:
 from __future__ import annotations
 
 from collections import deque
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -33,72 +31,15 @@ from dosewise.data import EpochSampler
 from dosewise.data.partial_scans import PartialScanDataset
 from dosewise.data.unlabeled import find_sources, subset
 from dosewise.errors import InvalidParameterError
-from dosewise.models.dlss import SupersamplerConfig, TwoStageGenerator, build_supersampler
+from dosewise.checkpoint import CHECKPOINT_KEY
+from dosewise.config.supersampling import ReplayConfig, SupersampleConfig
+from dosewise.models.dlss import TwoStageGenerator, build_supersampler
 from dosewise.physics.partial_scan import loss_normaliser_p
-from dosewise.tasks.alrc import ALRC
-from dosewise.tasks.config import RunSettings
-from dosewise.tasks.module import CHECKPOINT_KEY, checkpoint_record, seed_epoch
-from dosewise.tasks.train import TrainResult, fit
+from dosewise.training.alrc import ALRC
+from dosewise.training.module import run_record, seed_epoch
+from dosewise.training.train import TrainResult, fit
 
 SUPERSAMPLE_MONITOR = ("val/mse", "min")
-SEED_STEPS = (4, 5, 6, 7, 8, 9, 10)  # coverages 1/16 .. 1/100
-
-
-class SupersampleDataConfig(BaseModel):
-    """Full scans to cut training pairs from: folder trees (any readable format) and/or stores."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    folders: list[Path] = Field(default_factory=list)
-    stores: list[Path] = Field(default_factory=list)
-    store_key: str = "noisy"
-    max_images: int | None = Field(default=None, ge=2)
-    crop_px: int = Field(default=128, ge=16)
-    steps: list[int] = Field(default_factory=lambda: list(SEED_STEPS))
-    target_blur_sigma_px: float = Field(default=2.5, ge=0)
-    small_images: Literal["pad", "skip"] = "pad"
-    val_fraction: float = Field(default=0.1, gt=0, lt=1)
-
-    @model_validator(mode="after")
-    def _checks(self) -> SupersampleDataConfig:
-        if not self.folders and not self.stores:
-            raise ValueError("give at least one folder or store of full STEM scans")
-        if not self.steps or min(self.steps) < 2:
-            raise ValueError("steps must be scan steps >= 2 (coverage 1/step^2)")
-        return self
-
-
-class ReplayConfig(BaseModel):
-    """Seed 004: keep examples with errors in the top 20 %; replay one with probability 0.2."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    top_fraction: float = Field(default=0.2, gt=0, le=1)
-    probability: float = Field(default=0.2, ge=0, le=1)
-    capacity: int = Field(default=64, ge=1)
-
-
-class SupersampleConfig(RunSettings):
-    """A supersampling recipe; see docs/supersampling.md for each field."""
-
-    model: SupersamplerConfig = Field(default_factory=SupersamplerConfig)
-    data: SupersampleDataConfig
-    loss_normaliser: Literal["seed", "ema", "none"] = "seed"
-    lambda_mse: float = Field(default=200.0, gt=0)
-    lambda_aux: float = Field(default=200.0, ge=0)
-    alrc: bool = True
-    replay: ReplayConfig = Field(default_factory=ReplayConfig)
-    lr: float = Field(default=1e-3, gt=0)
-    betas: tuple[float, float] = (0.9, 0.999)
-    out_dir: Path = Path("runs/supersample")
-
-    @model_validator(mode="after")
-    def _one_stage_has_one_step(self) -> SupersampleConfig:
-        if self.model.kind == "one-stage" and self.data.steps != [self.model.step]:
-            raise ValueError(
-                f"a one-stage generator serves one coverage: set data.steps to [{self.model.step}]"
-            )
-        return self
 
 
 class CoverageNormaliser(nn.Module):
@@ -222,10 +163,12 @@ class SupersampleModule(pl.LightningModule):
         self.log("val/loss", mse.mean(), on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.network.parameters(), lr=self.config.lr, betas=tuple(self.config.betas))
+        opt = self.config.optimiser
+        return torch.optim.Adam(self.network.parameters(), lr=opt.lr, betas=opt.betas,
+                                weight_decay=opt.weight_decay)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = checkpoint_record(self, "supersample")
+        checkpoint[CHECKPOINT_KEY] = run_record(self, "supersample")
 
 
 class PartialScanDataModule(pl.LightningDataModule):

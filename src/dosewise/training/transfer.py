@@ -12,14 +12,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import torch
 from torch import nn
 
-from dosewise.errors import InputFileError
+from dosewise.checkpoint import network_state
 from dosewise.io import atomic_write
-
-_PREFIX = "network."
-
 
 @dataclass
 class TransferReport:
@@ -51,26 +47,9 @@ def head_prefix(network: nn.Module) -> str:
     return convolutions[-1] + "."
 
 
-def pretrained_state(path: str | Path) -> dict[str, torch.Tensor]:
-    """The network tensors (``network.`` prefix removed) of a dosewise training or
-    pretraining checkpoint."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError("pretrained checkpoint not found", path)
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, not a torch file, or unsafe pickle content
-        raise InputFileError(f"cannot read checkpoint: {' '.join(str(exc).split())[:200]}", path) from exc
-    state = checkpoint.get("state_dict", {}) if isinstance(checkpoint, dict) else {}
-    network_state = {k[len(_PREFIX):]: v for k, v in state.items() if k.startswith(_PREFIX)}
-    if not network_state:
-        raise InputFileError("checkpoint holds no network weights", path)
-    return network_state
-
-
 def transfer_weights(network: nn.Module, checkpoint_path: str | Path) -> TransferReport:
     """Copy matching tensors from ``checkpoint_path`` into ``network`` in place."""
-    source = pretrained_state(checkpoint_path)
+    source = network_state(checkpoint_path)
     report = TransferReport(source=str(checkpoint_path))
     head = head_prefix(network)
     target = network.state_dict()

@@ -1,4 +1,4 @@
-"""The training recipe: one pydantic model, read from and written to YAML.
+"""The supervised training recipe (:class:`TrainConfig`) and what every training run shares.
 
 A run's resolved config is written beside its checkpoints and carried inside
 them, so every result can be traced to the exact settings that produced it.
@@ -7,23 +7,23 @@ them, so every result can be traced to the exact settings that produced it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
+from dosewise.config.base import Recipe, Section
 from dosewise.data.normalise import Normalisation
-from dosewise.errors import InputFileError, InvalidParameterError
-from dosewise.io import atomic_write
 from dosewise.models import ModelConfig
 
 Task = Literal["segment", "restore"]
+Downstream = Literal["segment", "denoise", "nbgr", "superres"]
+"""Fine-tuning tasks: segmentation, denoising, noise & background removal, super-resolution."""
 LossName = Literal["bce", "bce_dice", "l1", "l2", "l1_l2"]
 _DEFAULT_LOSS: dict[str, LossName] = {"segment": "bce", "restore": "l1"}
 _DEFAULT_TARGET = {"segment": "mask", "restore": "clean"}
 
 
-class DataConfig(BaseModel):
+class DataConfig(Section):
     """Where the pairs come from and how they are augmented.
 
     Either ``store`` (a :class:`~dosewise.io.DatasetStore`) or ``images_dir`` +
@@ -31,7 +31,7 @@ class DataConfig(BaseModel):
     "clean" (restore). Relative paths are relative to the working directory.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    renamed = {"crop_size": "crop_px"}
 
     store: Path | None = None
     images_dir: Path | None = None
@@ -39,7 +39,7 @@ class DataConfig(BaseModel):
     input: str = "noisy"
     target: str | None = None
     class_id: int | None = Field(default=None, ge=1)
-    crop_size: int | None = Field(default=256, ge=8)
+    crop_px: int | None = Field(default=256, ge=8)
     flips: bool = True
     rotations: bool = True
     extra_noise_dose_e_per_px: tuple[float, float] | None = None
@@ -72,10 +72,8 @@ class DataConfig(BaseModel):
         return self
 
 
-class OptimiserConfig(BaseModel):
-    """Adam, as in the seeds (lr 2e-4)."""
-
-    model_config = ConfigDict(extra="forbid")
+class OptimiserConfig(Section):
+    """Adam (lr 2e-4, as Kazimi et al. 2024 and Katsuno et al. 2022 train)."""
 
     name: Literal["adam"] = "adam"
     lr: float = Field(default=2e-4, gt=0)
@@ -83,16 +81,19 @@ class OptimiserConfig(BaseModel):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
-class RunSettings(BaseModel):
-    """What every Lightning run shares: length, batch, hardware, checkpoints, output, seed."""
+class RunSettings(Recipe):
+    """What every Lightning run shares: length, batch, optimiser, hardware, checkpoints,
+    output, seed. ``optimiser`` is here so every recipe spells the learning rate
+    ``optimiser.lr``."""
 
-    model_config = ConfigDict(extra="forbid")
+    renamed = {"lr": "optimiser.lr", "betas": "optimiser.betas"}
 
     epochs: int = Field(default=60, ge=1)
     # Wall-clock budget: training stops at whichever comes first, epochs or time. A run stopped
     # by time resumes, but no longer bit-exactly (the stop point depends on the machine's speed).
     max_minutes: float | None = Field(default=None, gt=0)
     batch_size: int = Field(default=8, ge=1)
+    optimiser: OptimiserConfig = Field(default_factory=OptimiserConfig)
     num_workers: int = Field(default=0, ge=0)
     precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"
     device: str = "auto"
@@ -102,27 +103,6 @@ class RunSettings(BaseModel):
     checkpoint_every_n_epochs: int = Field(default=5, ge=1)
     out_dir: Path = Path("runs/train")
     seed: int = 0
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> Self:
-        """Read and validate a YAML recipe; any problem is one line naming the file."""
-        return cls.validate_dict(read_yaml_mapping(path), path)
-
-    @classmethod
-    def validate_dict(cls, raw: dict[str, Any], source: str | Path | None = None) -> Self:
-        """Validate a plain dict; errors become one :class:`InvalidParameterError` line."""
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise InvalidParameterError(describe_validation_error(exc), source) from exc
-
-    def to_yaml(self, path: str | Path) -> Path:
-        """Write the config (all fields, defaults resolved) as YAML, atomically."""
-        path = Path(path)
-        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
-        with atomic_write(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-        return path
 
 
 class TrainConfig(RunSettings):
@@ -136,7 +116,6 @@ class TrainConfig(RunSettings):
     model: ModelConfig
     data: DataConfig
     loss: LossName | None = None
-    optimiser: OptimiserConfig = Field(default_factory=OptimiserConfig)
     init: Path | None = None
     threshold: float = Field(default=0.5, gt=0, lt=1)
 
@@ -153,30 +132,3 @@ class TrainConfig(RunSettings):
         if (self.task == "segment") != (self.loss in ("bce", "bce_dice")):
             raise ValueError(f"loss {self.loss!r} does not fit task {self.task!r}")
         return self
-
-
-def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """A YAML file that must hold a mapping; any problem is one line naming the file."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputFileError("config file not found", path) from exc
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = " ".join(str(exc).split())
-        raise InputFileError(f"cannot read YAML config: {reason}", path) from exc
-    if not isinstance(raw, dict):
-        raise InvalidParameterError("config must be a YAML mapping of field: value", path)
-    return raw
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first problem as ``field.path: message``, plus how many more there are."""
-    errors = exc.errors()
-    first = errors[0]
-    field = ".".join(str(part) for part in first["loc"]) or "config"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown field"
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    return f"{field}: {message}{more}"

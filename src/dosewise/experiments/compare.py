@@ -18,59 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dosewise.data.corruptions import CorruptionConfig
-from dosewise.infer import dice
+from dosewise.checkpoint import LoadedModel, load_model
+from dosewise.config.experiments import CompareConfig
+from dosewise.config.pretraining import PretrainConfig
+from dosewise.config.training import TrainConfig
 from dosewise.io import DatasetStore, atomic_write
-from dosewise.tasks.checkpoint import LoadedModel, load_model
-from dosewise.tasks.config import RunSettings
-from dosewise.tasks.finetune import Downstream, finetune_config, target_for
-from dosewise.tasks.pretrain import pretrain
-from dosewise.tasks.pretrain_config import PretrainConfig, Pretext, UnlabeledDataConfig
-from dosewise.tasks.train import collect_curves, train
-
-
-class ComparePretrain(BaseModel):
-    """The pretext runs: one per (model, size); ``sizes`` are pretraining-set sizes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pretext: Pretext = "gan"
-    data: UnlabeledDataConfig
-    corruption: CorruptionConfig = Field(default_factory=CorruptionConfig)
-    sizes: list[int] = Field(min_length=1)
-    epochs: int = Field(default=20, ge=1)
-    max_minutes: float | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=8, ge=1)
-
-
-class CompareConfig(RunSettings):
-    """The grid: models x initialisations (R, P(size)...) x seeds, fine-tuned on ``store``.
-
-    ``max_minutes`` applies to each fine-tuning run. Test images come from ``test_store``
-    (all of it); the validation split of ``store`` picks the best checkpoints.
-    """
-
-    task: Downstream = "segment"
-    models: list[str] = Field(min_length=1)
-    store: Path
-    test_store: Path
-    max_train_samples: int | None = Field(default=64, ge=1)
-    crop_size: int | None = Field(default=128, ge=8)
-    val_fraction: float = Field(default=0.2, gt=0, lt=1)
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    lr: float = Field(default=2e-4, gt=0)
-    pretrain: ComparePretrain | None = None
-    out_dir: Path = Path("runs/compare")
-    epochs: int = Field(default=20, ge=1)
-
-    @model_validator(mode="after")
-    def _epochs_cover_a_checkpoint(self) -> CompareConfig:
-        if self.epochs < self.checkpoint_every_n_epochs:
-            raise ValueError("epochs must be at least checkpoint_every_n_epochs")
-        return self
+from dosewise.metrics import dice
+from dosewise.report.curves import seed_curves_figure
+from dosewise.report.style import save_png
+from dosewise.training.finetune import finetune_config, target_for
+from dosewise.training.pretrain import pretrain
+from dosewise.training.train import collect_curves, train
 
 
 @dataclass(frozen=True)
@@ -108,7 +67,7 @@ def run_compare(config: CompareConfig, *, progress: bool = True) -> CompareResul
     results_csv = _write_rows(rows, out / "results.csv", config.task)
     table_csv, table_md = _write_table(rows, out, config)
     delta_md = _write_delta(rows, out / "pretrained_minus_random.md", config)
-    curves_png = _plot_curves(curves, out / "validation_curves.png", val_metric)
+    curves_png = save_png(out / "validation_curves.png", seed_curves_figure(curves, val_metric))
     return CompareResult(out, rows, table_md, table_csv, results_csv, curves_png, delta_md)
 
 
@@ -136,16 +95,18 @@ def _initialisations(config: CompareConfig, model: str, out: Path,
     return inits
 
 
-def _finetune(config: CompareConfig, model: str, init: Path | None, seed: int, run_dir: Path):
+def _finetune(config: CompareConfig, model: str, init: Path | None, seed: int,
+              run_dir: Path) -> TrainConfig:
     overrides = {
         "epochs": config.epochs, "max_minutes": config.max_minutes, "batch_size": config.batch_size,
         "device": config.device, "precision": config.precision, "num_workers": config.num_workers,
         "checkpoint_every_n_epochs": config.checkpoint_every_n_epochs, "out_dir": str(run_dir),
-        "seed": seed, "optimiser": {"lr": config.lr},
-        "data": {"crop_size": config.crop_size, "val_fraction": config.val_fraction,
-                 "max_train_samples": config.max_train_samples},
+        "seed": seed, "optimiser": config.optimiser.model_dump(mode="json"),
+        "data": {"val_fraction": config.val_fraction, "max_train_samples": config.max_train_samples},
     }
-    return finetune_config(config.task, config.store, init=init, model=model, overrides=overrides)
+    recipe = finetune_config(config.task, config.store, init=init, model=model, overrides=overrides)
+    # crop_px None (whole images) is a value here, not "not given": set it explicitly.
+    return recipe.model_copy(update={"data": recipe.data.model_copy(update={"crop_px": config.crop_px})})
 
 
 def _score_snapshots(config: CompareConfig, ckpt_dir: Path) -> list[tuple[int, float]]:
@@ -244,25 +205,4 @@ def _write_delta(rows: list[dict[str, Any]], path: Path, config: CompareConfig) 
                          f"{d['std']:.3g} | {d['n_seeds']} |")
     with atomic_write(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def _plot_curves(curves: dict[tuple[str, str], list[dict[int, float]]], path: Path, metric: str) -> Path:
-    """Validation metric per epoch, mean over seeds (shaded: min..max), like seed 000 Figs. 6-9."""
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.subplots()
-    for (model, init), runs in curves.items():
-        epochs = sorted(set.intersection(*(set(r) for r in runs))) if runs and all(runs) else []
-        if not epochs:
-            continue
-        values = np.array([[run[e] for e in epochs] for run in runs])
-        x = np.array(epochs) + 1
-        line, = ax.plot(x, values.mean(0), "--" if init == "R" else "-", label=f"{model} {init}")
-        if len(runs) > 1:
-            ax.fill_between(x, values.min(0), values.max(0), color=line.get_color(), alpha=0.15)
-    ax.set(xlabel="epoch", ylabel=metric, title="validation during fine-tuning")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
     return path
