@@ -4,6 +4,8 @@ Restores and analyses low-dose TEM/STEM images; simulates physically realistic
 training data. The Python API mirrors the ``dosewise`` command line.
 """
 
+from importlib.metadata import version
+
 from dosewise.errors import (
     DosewiseError,
     InputFileError,
@@ -13,7 +15,7 @@ from dosewise.errors import (
 )
 from dosewise.image import EMImage
 
-__version__ = "0.1.0"
+__version__ = version("dosewise")
 
 
 def load_model(path):  # noqa: ANN001, ANN201 - thin lazy re-export, typed in dosewise.checkpoint

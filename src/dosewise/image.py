@@ -28,7 +28,6 @@ class EMImage:
     source: Path | None = None
     original_dtype: str = "float32"
     format: str = "npy"
-    dose_e_per_A2: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -38,12 +37,6 @@ class EMImage:
     @property
     def n_frames(self) -> int:
         return 1 if self.data.ndim == 2 else int(self.data.shape[0])
-
-    @property
-    def dose_e_per_px(self) -> float | None:
-        if self.dose_e_per_A2 is None or self.pixel_size_A is None:
-            return None
-        return self.dose_e_per_A2 * self.pixel_size_A**2
 
     def frame(self, index: int) -> EMImage:
         """One frame of a stack as its own image (same calibration)."""
@@ -57,6 +50,5 @@ class EMImage:
             source=self.source,
             original_dtype=self.original_dtype,
             format=self.format,
-            dose_e_per_A2=self.dose_e_per_A2,
             metadata={**self.metadata, "frame_index": index},
         )

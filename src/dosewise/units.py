@@ -27,9 +27,10 @@ def dose_e_per_A2(dose_e_per_px: float, pixel_size_A: float) -> float:
     return float(dose_e_per_px) / float(pixel_size_A) ** 2
 
 
-def nm_to_A(value_nm: float) -> float:
-    return float(value_nm) * 10.0
+A_PER_NM = 10.0
+"""1 nm = 10 Å (so 1 nm² = 100 Å²)."""
 
 
 def A_to_nm(value_A: float) -> float:
-    return float(value_A) / 10.0
+    """Ångström to nanometres: sizes are fitted in Å/px and reported in nm."""
+    return float(value_A) / A_PER_NM

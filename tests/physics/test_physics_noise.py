@@ -9,12 +9,12 @@ from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.physics import (
     MTFParams,
     detector_image,
-    dose_from_area,
     radial_frequency_nyquist,
     readout_noise,
     shot_noise,
 )
 from dosewise.physics.mtf import mtf_curve
+from dosewise.units import dose_e_per_px
 
 
 @pytest.mark.parametrize("dose_e_per_px", [5.0, 100.0])
@@ -82,6 +82,6 @@ def test_bad_n0_and_image_raise() -> None:
 
 
 def test_dose_from_area_uses_pixel_area() -> None:
-    assert dose_from_area(100.0, 0.5) == pytest.approx(25.0)
+    assert dose_e_per_px(100.0, 0.5) == pytest.approx(25.0)
     with pytest.raises(InvalidParameterError):
-        dose_from_area(-1.0, 0.5)
+        dose_e_per_px(-1.0, 0.5)

@@ -19,8 +19,7 @@ from skimage.measure import label, regionprops
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.io import atomic_write
-
-A_PER_NM = 10.0  # 1 nm = 10 Å, so 1 nm² = 100 Å²
+from dosewise.units import A_to_nm
 
 CSV_COLUMNS: tuple[str, ...] = (
     "label",
@@ -65,7 +64,7 @@ def measure_particles(mask: np.ndarray, pixel_size_A: float | None = None) -> li
         raise InvalidImageError(f"particle mask must be 2-D (H, W), got shape {mask.shape}")
     if pixel_size_A is not None and not (math.isfinite(pixel_size_A) and pixel_size_A > 0):
         raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}")
-    nm_per_px = None if pixel_size_A is None else pixel_size_A / A_PER_NM
+    nm_per_px = None if pixel_size_A is None else A_to_nm(pixel_size_A)
     height, width = mask.shape
     particles = []
     for region in regionprops(label(mask.astype(bool), connectivity=2)):

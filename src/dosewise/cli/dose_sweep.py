@@ -61,8 +61,8 @@ def dose_sweep_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Segmented area (and F1 with true masks) against frame dose; the 50 % and convergence doses."""
-    import dosewise
     from dosewise.analysis.dose_series import load_dose_series, parse_doses
+    from dosewise.checkpoint import load_model
     from dosewise.infer.dose_sweep import sweep_model
     from dosewise.io import atomic_write
     from dosewise.report.dose_sweep_figure import dose_sweep_figure, overlay_figure
@@ -73,7 +73,7 @@ def dose_sweep_command(
                             pixel_size_A=pixel_size, store_key=store_key)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputFileError("exists and is not a folder", out_dir)
-    loaded = [dosewise.load_model(path) for path in model]
+    loaded = [load_model(path) for path in model]
     runs = [sweep_model(m, data, name=label, threshold=threshold, band_tolerance=band_tolerance, device=device)
             for m, label in zip(loaded, labels)]
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ then prints exactly one JSON object on stdout (progress goes to stderr).
 from __future__ import annotations
 
 from enum import Enum
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dosewise import __version__
 from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
 from dosewise.cli.denoise import denoise_command
 from dosewise.cli.dose_sweep import dose_study_command, dose_sweep_command
@@ -28,6 +28,7 @@ from dosewise.cli.stream import stream_command
 from dosewise.cli.supersample import evaluate_app, supersample_command, train_supersample
 from dosewise.cli.train import train_app
 from dosewise.errors import InvalidImageError, InvalidParameterError
+from dosewise.physics.mtf_fit import NoiseFloor
 
 app = typer.Typer(
     help="dosewise: see more with fewer electrons. Low-dose EM image simulation, restoration and analysis.",
@@ -42,7 +43,7 @@ app.add_typer(evaluate_app, name="evaluate")
 
 def _version_callback(value: bool) -> None:
     if value:
-        print(f"dosewise {__version__}")
+        print(f"dosewise {version('dosewise')}")
         raise typer.Exit()
 
 
@@ -93,11 +94,6 @@ def info(
 
 
 # --------------------------------------------------------------------------- noise
-class NoiseFloor(str, Enum):
-    mtf = "mtf"
-    readout = "readout"
-
-
 class DoseUnit(str, Enum):
     per_A2 = "e/A2"
     per_px = "e/px"

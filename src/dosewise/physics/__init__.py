@@ -25,7 +25,7 @@ from dosewise.physics.mtf_fit import (
     vacuum_amplitude,
 )
 from dosewise.physics.mtf_presets import MTF_PRESETS, MTFPreset, parse_mtf
-from dosewise.physics.noise import detector_image, dose_from_area, readout_noise, shot_noise
+from dosewise.physics.noise import detector_image, readout_noise, shot_noise
 from dosewise.physics.partial_scan import (
     PartialScan,
     loss_normaliser_p,
@@ -46,7 +46,6 @@ __all__ = [
     "azimuthal_amplitude_spectrum",
     "c_from_n0",
     "detector_image",
-    "dose_from_area",
     "fit_mtf",
     "fit_readout_n0",
     "gaussian_blur",

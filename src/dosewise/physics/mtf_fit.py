@@ -7,7 +7,7 @@ the *amplitude* spectrum sqrt(<|F|^2>), not to the power spectrum.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -85,7 +85,14 @@ def vacuum_amplitude(q: np.ndarray, c0: float, c1: float, c2: float, c3: float) 
     return np.sqrt((c1**2 - c2**2) * transfer**2 + c2**2)
 
 
-NoiseFloor = Literal["mtf", "readout"]
+class NoiseFloor(str, Enum):
+    """The spectrum form fitted: ``mtf`` (eq. A.1, the tail C belongs to the MTF) or
+    ``readout`` (the eq. 3 vacuum spectrum sqrt(N_D·MTF² + N0), unbiased C for an N0 fit)."""
+
+    mtf = "mtf"
+    readout = "readout"
+
+
 _FORMS = {"mtf": mtf_a1, "readout": vacuum_amplitude}
 
 
@@ -126,7 +133,7 @@ def _r2(y: np.ndarray, y_fit: np.ndarray) -> float:
 
 
 def fit_mtf(
-    region: np.ndarray, *, floor: NoiseFloor = "mtf", n_bins: int | None = DEFAULT_BINS
+    region: np.ndarray, *, floor: NoiseFloor = NoiseFloor.mtf, n_bins: int | None = DEFAULT_BINS
 ) -> MTFFit:
     """Fit the amplitude spectrum of a vacuum ``region`` (>= 16 px a side).
 

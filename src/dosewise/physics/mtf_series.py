@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from dosewise.errors import DosewiseError, InvalidParameterError, describe_validation_error
 from dosewise.io import atomic_write
 from dosewise.physics.mtf_presets import MTFPreset
+from dosewise.units import dose_e_per_A2
 from dosewise.physics.mtf_fit import MTFFit, NoiseFloor, ReadoutFit, fit_mtf, fit_readout_n0
 
 # Seed 003 Fig. 5 marks the fits with R² >= 0.98; only those shape a preset by default.
@@ -166,7 +167,7 @@ def fit_mtf_series(
     frames: np.ndarray | Sequence[np.ndarray],
     doses_e_per_px: Sequence[float] | np.ndarray | None = None,
     region: Region | None = None,
-    floor: NoiseFloor = "mtf",
+    floor: NoiseFloor = NoiseFloor.mtf,
     *,
     pixel_size_A: float | None = None,
     source: str | Path | None = None,
@@ -196,7 +197,7 @@ def fit_mtf_series(
             where = f"frame {index}: " if len(stack) > 1 else ""
             raise type(exc)(f"{where}{exc.problem}", source) from None
         dose = None if doses is None else float(doses[index])
-        dose_A2 = None if dose is None or pixel_size_A is None else dose / pixel_size_A**2
+        dose_A2 = None if dose is None or pixel_size_A is None else dose_e_per_A2(dose, pixel_size_A)
         results.append(FrameMTF(index, dose, dose_A2, fit, readout_fit))
     readout = None
     if doses is not None and len(stack) >= 2:

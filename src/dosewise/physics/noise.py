@@ -20,7 +20,6 @@ import numpy as np
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.physics._rng import Seed, as_generator
 from dosewise.physics.mtf import MTFParams, apply_mtf
-from dosewise.units import dose_e_per_px as _dose_e_per_px
 
 
 def check_dose(dose_e_per_px: float) -> float:
@@ -39,11 +38,6 @@ def check_n0(n0_e_per_px: float) -> float:
             f"readout noise N0 must be finite and >= 0 e-/px, got {n0_e_per_px}"
         )
     return n0
-
-
-def dose_from_area(dose_e_per_A2: float, pixel_size_A: float) -> float:
-    """Dose per pixel (what the noise needs) from a dose per Å² and the pixel size in Å."""
-    return check_dose(_dose_e_per_px(dose_e_per_A2, pixel_size_A))
 
 
 def _intensity(intensity: np.ndarray) -> np.ndarray:

@@ -67,7 +67,7 @@ def draw_detector(mtf: MTFParams | MTFPreset | None, rng: np.random.Generator,
     return Detector(mtf=mtf, n0_e_per_px=float(n0_e_per_px), name="fixed" if mtf else "none")
 
 
-def margin_pixels(margin_A: float, pixel_size_A: float) -> int:
+def whole_pixels(margin_A: float, pixel_size_A: float) -> int:
     """The margin in whole detector pixels; an error if ``margin_A`` is not (close to) one."""
     margin_px = int(round(margin_A / pixel_size_A))
     if margin_px < 0 or abs(margin_px * pixel_size_A - margin_A) > 1e-6 * max(pixel_size_A, margin_A):
@@ -78,7 +78,9 @@ def margin_pixels(margin_A: float, pixel_size_A: float) -> int:
 
 
 @dataclass(frozen=True)
-class Sample:
+class RenderedSample:
+    """One simulated image's arrays (clean, noisy, mask) and metadata, before it is stored."""
+
     arrays: dict[str, np.ndarray]
     metadata: dict[str, Any]
 
@@ -92,14 +94,14 @@ def render_sample(
     pixel_size_A: float,
     size_px: int,
     rng: np.random.Generator,
-) -> Sample:
+) -> RenderedSample:
     """Clean image, noisy counts and particle mask for one set of imaging conditions.
 
     The exit wave covers the particle's whole cell, the ``size_px`` field plus
     ``particle.margin_A`` (a whole number of pixels) on every side; the clean image
     and the mask are cropped to the field before the detector noise is drawn.
     """
-    margin_px = margin_pixels(particle.margin_A, pixel_size_A)
+    margin_px = whole_pixels(particle.margin_A, pixel_size_A)
     shape = (size_px, size_px)
     full = (size_px + 2 * margin_px,) * 2
     image = image_from_exit_wave(exit_wave.array, exit_wave.sampling_A, microscope, pixel_size_A, full)
@@ -122,4 +124,4 @@ def render_sample(
         "mask_area_px": int(mask.sum()),
     }
     arrays = {"clean": clean, "noisy": noisy, "mask": mask}
-    return Sample(arrays=arrays, metadata=metadata)
+    return RenderedSample(arrays=arrays, metadata=metadata)

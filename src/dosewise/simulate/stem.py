@@ -154,7 +154,7 @@ def oversampling_factor(pixel_size_A: float, probe: Probe, atom_sigma_A: float) 
     return max(1, math.ceil(pixel_size_A * needed - 1e-9))
 
 
-def margin_pixels(pixel_size_A: float, probe: Probe, oversample: int, size_px: int) -> int:
+def crystal_margin_px(pixel_size_A: float, probe: Probe, oversample: int, size_px: int) -> int:
     """Pixels of crystal around the field (probe spread + tails), grown to a fast FFT length."""
     margin = math.ceil((probe.geometric_radius_A() + MARGIN_TAIL_A) / pixel_size_A)
     while True:
@@ -297,7 +297,7 @@ def stem_sample(
     scene = draw_scene(ranges, materials, scene_rng)
     px, probe = scene.pixel_size_A, scene.probe
     f = oversampling_factor(px, probe, scene.atom_sigma_A)
-    margin = margin_pixels(px, probe, f, size_px)
+    margin = crystal_margin_px(px, probe, f, size_px)
     grid, s = f * (size_px + 2 * margin), px / f
     origin_A = -margin * px
     crystal = projected_crystal(scene.material, scene.zone)
