@@ -30,7 +30,9 @@ from dosewise.analysis.supersample_eval import (
 from dosewise.data.partial_scans import scale_to_unit
 from dosewise.infer.supersample import Supersampler
 from dosewise.physics.partial_scan import partial_scan
-from dosewise.report.supersample_figure import supersample_png
+from dosewise.models.dlss import supersampler_step
+from dosewise.report.style import save_png
+from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_STEM = REPO.parent / "shared" / "data" / "real" / "stem"
@@ -62,12 +64,12 @@ def speed(supersampler: Supersampler, repeats: int) -> tuple[float, float]:
 def example_figure(path: Path, image: np.ndarray, supersampler: Supersampler, step: int) -> None:
     full = scale_to_unit(image)
     scan = partial_scan(full, step)
-    supersample_png(path, {
+    save_png(path, supersample_figure({
         f"partial scan 1/{step * step} (nearest)": scan.filled,
         "bilinear": interpolate_partial(scan.samples, step, full.shape, (0, 0), "bilinear"),
         "dosewise": supersampler(scan.filled, scan.mask),
         "full scan": full,
-    }, f"1/{step * step} coverage")
+    }, f"1/{step * step} coverage"))
 
 
 def main() -> None:
@@ -93,12 +95,13 @@ def main() -> None:
             continue
         result = evaluate_supersampling(images, methods)
         paths = result.write(RESULTS / f"supersample-{name}", title=f"Supersampling, {name} STEM")
+        paths["edge_curve.png"] = save_png(RESULTS / f"supersample-{name}" / "edge_curve.png", edge_curve_figure(result))
         lines += [f"## {name} STEM: {len(images)} images ({', '.join(n for n, _ in images[:9])}"
                   + (", ..." if len(images) > 9 else "") + ")", "", result.markdown(),
                   f"Files: `{paths['table.csv'].relative_to(REPO)}`, `{paths['edge_curve.png'].relative_to(REPO)}`", ""]
         if args.one_stage is not None:
             one = Supersampler(args.one_stage, device="cpu")
-            step = int(one.model.model_config.step)
+            step = int(supersampler_step(one.model.model_config))
             single = evaluate_supersampling(images, {"bilinear": methods["bilinear"], "one-stage": one.method(),
                                                      "dosewise": methods["dosewise"]}, steps=(step,))
             lines += [f"One-stage generator for 1/{step * step} only (seed 004 Fig. 9) vs the unified one:", "",

@@ -24,7 +24,7 @@ from dosewise.config.training import TrainConfig
 from dosewise.data.normalise import Normalisation
 from dosewise.errors import DosewiseError, InputFileError, InvalidImageError
 from dosewise.models import ModelConfig, build_model
-from dosewise.models.dlss import SupersamplerConfig, build_supersampler
+from dosewise.models.dlss import build_supersampler
 
 CHECKPOINT_KEY = "dosewise"
 CHECKPOINT_FORMAT = 1
@@ -122,7 +122,7 @@ class LoadedSupersampler:
     """A trained partial-scan generator (eval mode, CPU), its config and the run's record."""
 
     network: nn.Module
-    model_config: SupersamplerConfig
+    model_config: ModelConfig
     steps: list[int]
     target_blur_sigma_px: float
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -176,7 +176,7 @@ def _supersampler(checkpoint: dict[str, Any], path: Path) -> LoadedSupersampler:
     except (KeyError, DosewiseError) as exc:
         raise InputFileError(f"checkpoint holds no valid supersampling config: {exc}", path) from exc
     network = _with_weights(build_supersampler(config.model), checkpoint, path,
-                            f"the {config.model.kind} generator")
+                            f"the {config.model.name} generator")
     return LoadedSupersampler(
         network=network, model_config=config.model, steps=list(config.data.steps),
         target_blur_sigma_px=config.data.target_blur_sigma_px,

@@ -32,7 +32,8 @@ def write_scans(folder: Path, n: int, seed: int, size: int = 96) -> Path:
 
 def tiny_config(folder: Path, out_dir: Path, **overrides: object) -> SupersampleConfig:
     raw = {
-        "model": {"width": 16, "inner_width": 16, "inner_blocks": 1, "outer_blocks": 1},
+        "model": {"name": "dlss-two-stage", "in_channels": 2,
+                  "options": {"width": 16, "inner_width": 16, "inner_blocks": 1, "outer_blocks": 1}},
         "data": {"folders": [str(folder)], "crop_px": 48, "steps": [4, 5, 6]},
         "epochs": 2, "batch_size": 8, "device": "cpu", "out_dir": str(out_dir), "seed": 0,
     }

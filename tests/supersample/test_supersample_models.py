@@ -8,7 +8,8 @@ import torch
 
 from dosewise.data.partial_scans import network_input
 from dosewise.errors import InvalidParameterError
-from dosewise.models.dlss import SupersamplerConfig, build_supersampler, interpolate_from_mask
+from dosewise.models import ModelConfig
+from dosewise.models.dlss import build_supersampler, interpolate_from_mask
 from dosewise.physics.partial_scan import loss_normaliser_p, partial_scan
 from dosewise.training.alrc import ALRC
 from dosewise.training.supersample import CoverageNormaliser, ReplayBuffer
@@ -24,8 +25,8 @@ def _input(image: np.ndarray, mask: np.ndarray) -> torch.Tensor:
 def test_output_equals_the_input_at_sampled_positions(kind: str, shape, offset) -> None:
     torch.manual_seed(0)
     step = 5
-    network = build_supersampler(SupersamplerConfig(kind=kind, step=step if kind == "one-stage" else None,
-                                                    width=8, inner_width=8))
+    network = build_supersampler(ModelConfig(name=f"dlss-{kind}", in_channels=2, options=(
+        {"step": step, "width": 8} if kind == "one-stage" else {"width": 8, "inner_width": 8})))
     for parameter in network.parameters():  # not the zero-initialised head: a trained-like network
         torch.nn.init.normal_(parameter, std=0.1)
     image = np.random.default_rng(1).random(shape, dtype=np.float32)
@@ -42,7 +43,7 @@ def test_two_stage_takes_an_irregular_mask() -> None:
     rng = np.random.default_rng(2)
     image = rng.random((70, 90), dtype=np.float32)
     mask = rng.random((70, 90)) < 0.05
-    network = build_supersampler(SupersamplerConfig(width=8, inner_width=8)).eval()
+    network = build_supersampler(ModelConfig(name="dlss-two-stage", in_channels=2, options={"width": 8, "inner_width": 8})).eval()
     with torch.no_grad():
         output = network(_input(image, mask))[0, 0].numpy()
     np.testing.assert_array_equal(output[mask], image[mask])
@@ -52,7 +53,7 @@ def test_two_stage_takes_an_irregular_mask() -> None:
 def test_untrained_one_stage_is_the_nearest_neighbour_fill(step: int) -> None:
     image = np.random.default_rng(3).random((50, 61), dtype=np.float32)
     scan = partial_scan(image, step, (1, 2))
-    network = build_supersampler(SupersamplerConfig(kind="one-stage", step=step)).eval()
+    network = build_supersampler(ModelConfig(name="dlss-one-stage", in_channels=2, options={"step": step})).eval()
     with torch.no_grad():
         output = network(_input(image, scan.mask))[0, 0].numpy()
     np.testing.assert_allclose(output, scan.filled, atol=1e-6)
@@ -61,7 +62,7 @@ def test_untrained_one_stage_is_the_nearest_neighbour_fill(step: int) -> None:
 def test_untrained_two_stage_is_a_smooth_interpolation_exact_on_a_constant() -> None:
     image = np.full((64, 64), 0.3, np.float32)
     scan = partial_scan(image, 6)
-    network = build_supersampler(SupersamplerConfig()).eval()
+    network = build_supersampler(ModelConfig(name="dlss-two-stage", in_channels=2)).eval()
     with torch.no_grad():
         output = network(_input(image, scan.mask))[0, 0].numpy()
     np.testing.assert_allclose(output, 0.3, atol=1e-5)
@@ -72,10 +73,10 @@ def test_untrained_two_stage_is_a_smooth_interpolation_exact_on_a_constant() -> 
 
 
 def test_one_stage_and_two_stage_configs_are_checked() -> None:
-    with pytest.raises(ValueError, match="step"):
-        SupersamplerConfig(kind="one-stage")
+    with pytest.raises(InvalidParameterError, match="step"):
+        build_supersampler(ModelConfig(name="dlss-one-stage", in_channels=2))
     with pytest.raises(InvalidParameterError, match="one coverage"):
-        SupersampleConfig.validate_dict({"model": {"kind": "one-stage", "step": 5},
+        SupersampleConfig.validate_dict({"model": {"name": "dlss-one-stage", "in_channels": 2, "options": {"step": 5}},
                                          "data": {"folders": ["x"], "steps": [4, 5]}})
 
 

@@ -96,7 +96,7 @@ def test_bad_inputs_are_one_line_errors(trained_supersampler: Path, tmp_path: Pa
 
 
 def test_one_stage_refuses_a_scan_of_another_step(scan_folder: Path, tmp_path: Path) -> None:
-    config = tiny_config(scan_folder, tmp_path, epochs=1, model={"kind": "one-stage", "step": 4},
+    config = tiny_config(scan_folder, tmp_path, epochs=1, model={"name": "dlss-one-stage", "options": {"step": 4, "width": 16, "blocks": 2}},
                          data={"steps": [4]})
     result = train_supersampler(config, progress=False)
     supersampler = Supersampler(result.last_checkpoint, device="cpu")

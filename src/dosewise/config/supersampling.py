@@ -3,14 +3,16 @@ partial-scan pairs from, the generator, and seed 004's learning policy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from dosewise.config.base import Section
 from dosewise.config.training import OptimiserConfig, RunSettings
-from dosewise.models.dlss import SupersamplerConfig
+from dosewise.models import ModelConfig
+from dosewise.models.dlss import ONE_STAGE, TWO_STAGE, supersampler_step
 
 SEED_STEPS = (4, 5, 6, 7, 8, 9, 10)  # coverages 1/16 .. 1/100
 
@@ -54,7 +56,7 @@ class SupersampleOptimiserConfig(OptimiserConfig):
 class SupersampleConfig(RunSettings):
     """A supersampling recipe; see docs/supersampling.md for each field."""
 
-    model: SupersamplerConfig = Field(default_factory=SupersamplerConfig)
+    model: ModelConfig = Field(default_factory=lambda: ModelConfig(name=TWO_STAGE, in_channels=2))
     data: SupersampleDataConfig
     loss_normaliser: Literal["seed", "ema", "none"] = "seed"
     lambda_mse: float = Field(default=200.0, gt=0)
@@ -64,10 +66,36 @@ class SupersampleConfig(RunSettings):
     optimiser: SupersampleOptimiserConfig = Field(default_factory=lambda: SupersampleOptimiserConfig())
     out_dir: Path = Path("runs/supersample")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_old_model_spelling(cls, raw: Any) -> Any:
+        model = raw.get("model") if isinstance(raw, Mapping) else None
+        if isinstance(model, Mapping) and "kind" in model:
+            raise ValueError(f"model.kind was renamed: write model.name: {TWO_STAGE} or {ONE_STAGE}, "
+                             "with in_channels: 2 and the sizes under model.options")
+        return raw
+
     @model_validator(mode="after")
     def _one_stage_has_one_step(self) -> SupersampleConfig:
-        if self.model.kind == "one-stage" and self.data.steps != [self.model.step]:
-            raise ValueError(
-                f"a one-stage generator serves one coverage: set data.steps to [{self.model.step}]"
-            )
+        step = supersampler_step(self.model)
+        if step is not None and self.data.steps != [step]:
+            raise ValueError(f"a one-stage generator serves one coverage: set data.steps to [{step}]")
         return self
+
+    @classmethod
+    def migrate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Also moves the generator description of earlier checkpoints (``kind``, sizes at
+        the top of ``model``) to the common model config (``name``, ``options``)."""
+        out = super().migrate(raw)
+        model = out.get("model")
+        if isinstance(model, Mapping) and "kind" in model:
+            old = dict(model)
+            kind = old.pop("kind")
+            step = old.pop("step", None)
+            if kind == "one-stage":
+                blocks = old.pop("inner_blocks", 4) + old.pop("outer_blocks", 3)
+                options = {"step": step, "width": old.pop("width", 48), "blocks": blocks}
+            else:
+                options = old
+            out["model"] = {"name": f"dlss-{kind}", "in_channels": 2, "out_channels": 1, "options": options}
+        return out

@@ -19,6 +19,7 @@ from dosewise.checkpoint import LoadedSupersampler, load_supersampler
 from dosewise.data.partial_scans import network_input
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.predictor import TiledPredictor
+from dosewise.models.dlss import supersampler_step
 from dosewise.physics.partial_scan import PartialScan, upsample_partial
 
 class Supersampler:
@@ -61,7 +62,7 @@ class Supersampler:
         return lambda scan: self(scan.filled, scan.mask)
 
     def _check_lattice(self, known: np.ndarray) -> None:
-        step = self.model.model_config.step
+        step = supersampler_step(self.model.model_config)
         if step is None:
             return
         rows, cols = np.flatnonzero(known.any(1)), np.flatnonzero(known.any(0))

@@ -24,42 +24,62 @@ upsampling by the scan step. It needs a regular lattice of the step it was built
 from __future__ import annotations
 
 import math
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 from torch import nn
 
+from dosewise.errors import InvalidParameterError
+from dosewise.models.config import ArchitectureOptions, ModelConfig, parse_options
 from dosewise.models.padding import crop_to, pad_to_multiple
 
+TWO_STAGE = "dlss-two-stage"
+ONE_STAGE = "dlss-one-stage"
 
-class SupersamplerConfig(BaseModel):
-    """Which generator and how wide; ``step`` is the scan step of a one-stage generator."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["two-stage", "one-stage"] = "two-stage"
+class TwoStageOptions(ArchitectureOptions):
     width: int = Field(default=48, ge=4)
     inner_width: int = Field(default=64, ge=4)
     inner_blocks: int = Field(default=4, ge=1)
     outer_blocks: int = Field(default=3, ge=1)
-    step: int | None = Field(default=None, ge=2)
-
-    @model_validator(mode="after")
-    def _step_for_one_stage(self) -> SupersamplerConfig:
-        if self.kind == "one-stage" and self.step is None:
-            raise ValueError("a one-stage generator is built for one scan step: set step")
-        if self.kind == "two-stage" and self.step is not None:
-            raise ValueError("the two-stage generator serves every coverage: leave step unset")
-        return self
 
 
-def build_supersampler(config: SupersamplerConfig) -> nn.Module:
-    if config.kind == "one-stage":
-        assert config.step is not None
-        return OneStageGenerator(config.step, config.width, config.outer_blocks + config.inner_blocks)
-    return TwoStageGenerator(config.width, config.inner_width, config.inner_blocks, config.outer_blocks)
+class OneStageOptions(ArchitectureOptions):
+    step: int = Field(ge=2, description="the scan step it is built for (coverage 1/step²)")
+    width: int = Field(default=48, ge=4)
+    blocks: int = Field(default=7, ge=1)
+
+
+GENERATOR_OPTIONS: dict[str, type[ArchitectureOptions]] = {TWO_STAGE: TwoStageOptions,
+                                                           ONE_STAGE: OneStageOptions}
+"""Partial-scan generators by name. They are described by the same :class:`ModelConfig` as
+every network (name + options), but take a scan and its mask (2 channels), so they are
+not in the image-to-image registry."""
+
+
+def supersampler_options(config: ModelConfig) -> TwoStageOptions | OneStageOptions:
+    """The validated options of a generator config; a one-line error for anything else."""
+    if config.name not in GENERATOR_OPTIONS:
+        raise InvalidParameterError(f"unknown supersampler {config.name!r}; choose one of: "
+                                    f"{', '.join(GENERATOR_OPTIONS)}")
+    if (config.in_channels, config.out_channels) != (2, 1):
+        raise InvalidParameterError(f"model {config.name!r} maps 2 channels (scan, mask) to 1, "
+                                    f"got in_channels {config.in_channels}, out_channels {config.out_channels}")
+    return parse_options(GENERATOR_OPTIONS[config.name], config.name, {}, config.options)
+
+
+def supersampler_step(config: ModelConfig) -> int | None:
+    """The scan step a one-stage generator serves; ``None`` for a generator of any coverage."""
+    options = supersampler_options(config)
+    return options.step if isinstance(options, OneStageOptions) else None
+
+
+def build_supersampler(config: ModelConfig) -> nn.Module:
+    """The generator of ``config`` with fresh weights (zero-initialised heads)."""
+    options = supersampler_options(config)
+    if isinstance(options, OneStageOptions):
+        return OneStageGenerator(options.step, options.width, options.blocks)
+    return TwoStageGenerator(options.width, options.inner_width, options.inner_blocks, options.outer_blocks)
 
 
 def keep_measured(output: torch.Tensor, scan: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
