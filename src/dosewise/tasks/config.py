@@ -73,7 +73,7 @@ class DataConfig(BaseModel):
 
 
 class OptimiserConfig(BaseModel):
-    """Adam, as in the seeds (lr 2e-4)."""
+    """Adam, as in Kazimi et al. 2024 (lr 2e-4)."""
 
     model_config = ConfigDict(extra="forbid")
 

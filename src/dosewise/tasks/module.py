@@ -25,7 +25,7 @@ CHECKPOINT_FORMAT = 1
 
 
 def monitored_metric(task: str) -> tuple[str, str]:
-    """The validation metric that picks the best checkpoint (seed 000: Dice, or L1 for
+    """The validation metric that picks the best checkpoint (Kazimi et al. 2024: Dice, or L1 for
     restoration), and whether higher or lower is better."""
     return ("val/dice", "max") if task == "segment" else ("val/l1", "min")
 

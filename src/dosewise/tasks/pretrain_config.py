@@ -18,7 +18,7 @@ Pretext = Literal["gan", "dae"]
 class UnlabeledDataConfig(BaseModel):
     """Unlabeled micrographs: folder trees (any readable format), simulator stores, or both.
 
-    ``max_images`` is the pretraining-set size (seed 000 compares 50K, 100K, 200K): a
+    ``max_images`` is the pretraining-set size (Kazimi et al. 2024 compares 50K, 100K, 200K): a
     seeded subset of everything found. Images smaller than ``crop_size`` are reflection-
     padded (``small_images: pad``) or skipped with a warning (``skip``).
     """
@@ -42,7 +42,7 @@ class UnlabeledDataConfig(BaseModel):
 
 
 class GanConfig(BaseModel):
-    """Pix2Pix with a least-squares GAN loss (seed 000 eq. 3 and §4.1)."""
+    """Pix2Pix with a least-squares GAN loss (Kazimi et al. 2024, eq. 3 and §4.1)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -56,7 +56,8 @@ class PretrainConfig(RunSettings):
 
     ``gan``: generator + conditional PatchGAN discriminator, LSGAN + lambda * L1, Adam 2e-4
     with beta1 = 0.5 (Pix2Pix). ``dae``: the generator alone, L1 reconstruction of the clean
-    crop from a corrupted one (seed 001 uses Poisson noise: ``corruption.kind: poisson``).
+    crop from a corrupted one (the Kazimi et al. abstract uses Poisson noise:
+    ``corruption.kind: poisson``).
     """
 
     pretext: Pretext = "gan"

@@ -1,6 +1,6 @@
-"""Training a partial-scan supersampler (``dosewise train supersample``; seed 004 §II).
+"""Training a partial-scan supersampler (``dosewise train supersample``; Ede 2020, §II).
 
-The learning policy of seed 004, on the shared Lightning spine:
+The learning policy of Ede 2020, on the shared Lightning spine:
 
 - each example's MSE against the blurred full scan is multiplied by
   ``lambda_mse`` and divided by p(c) (eq. 1-2), or by p(c) tracked per coverage by a
@@ -25,7 +25,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -69,7 +69,7 @@ class SupersampleDataConfig(BaseModel):
 
 
 class ReplayConfig(BaseModel):
-    """Seed 004: keep examples with errors in the top 20 %; replay one with probability 0.2."""
+    """Ede 2020: keep examples with errors in the top 20 %; replay one with probability 0.2."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -83,7 +83,7 @@ class SupersampleConfig(RunSettings):
 
     model: SupersamplerConfig = Field(default_factory=SupersamplerConfig)
     data: SupersampleDataConfig
-    loss_normaliser: Literal["seed", "ema", "none"] = "seed"
+    loss_normaliser: Literal["paper", "ema", "none"] = "paper"  # "paper": Ede 2020, eq. 1-2
     lambda_mse: float = Field(default=200.0, gt=0)
     lambda_aux: float = Field(default=200.0, ge=0)
     alrc: bool = True
@@ -91,6 +91,11 @@ class SupersampleConfig(RunSettings):
     lr: float = Field(default=1e-3, gt=0)
     betas: tuple[float, float] = (0.9, 0.999)
     out_dir: Path = Path("runs/supersample")
+
+    @field_validator("loss_normaliser", mode="before")
+    @classmethod
+    def _old_name(cls, value: object) -> object:
+        return "paper" if value == "seed" else value  # its old name, in older checkpoints
 
     @model_validator(mode="after")
     def _one_stage_has_one_step(self) -> SupersampleConfig:
@@ -102,7 +107,7 @@ class SupersampleConfig(RunSettings):
 
 
 class CoverageNormaliser(nn.Module):
-    """p(c) per example: seed 004 eq. 2, a per-step moving average of the MSE, or 1."""
+    """p(c) per example: Ede 2020, eq. 2, a per-step moving average of the MSE, or 1."""
 
     def __init__(self, kind: str, steps: list[int], beta: float = 0.99) -> None:
         super().__init__()
@@ -114,7 +119,7 @@ class CoverageNormaliser(nn.Module):
     def forward(self, step: torch.Tensor, mse: torch.Tensor) -> torch.Tensor:
         if self.kind == "none":
             return torch.ones_like(mse)
-        if self.kind == "seed":
+        if self.kind == "paper":
             coverage = 1.0 / step.detach().cpu().double() ** 2
             return torch.as_tensor(loss_normaliser_p(coverage.numpy()), dtype=mse.dtype, device=mse.device)
         index = torch.tensor([self.steps.index(int(s)) for s in step], device=self.mse_ema.device)
@@ -161,7 +166,7 @@ class ReplayBuffer:
 
 
 class SupersampleModule(pl.LightningModule):
-    """Generator + seed 004's learning policy; ``network`` is all inference needs."""
+    """Generator + Ede 2020's learning policy; ``network`` is all inference needs."""
 
     def __init__(self, config: SupersampleConfig | dict[str, Any]) -> None:
         super().__init__()
