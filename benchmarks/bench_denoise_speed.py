@@ -1,4 +1,5 @@
-"""Per-frame denoising speed: the shipped model (torch, onnxruntime) against the seed's ResNet18-U-Net.
+"""Per-frame denoising speed: the shipped model (torch, onnxruntime) against the ResNet18-U-Net
+of Katsuno et al. 2022.
 
     .venv/bin/python benchmarks/bench_denoise_speed.py [--model CKPT] [--repeats 30] [--gpu]
 

@@ -107,7 +107,8 @@ def main() -> None:
         f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
         "- forward: 1x1x512x512, inference_mode, median of 5 after warm-up; train step: batch 8 of "
         "256x256, Adam + BCE-with-logits, float32 (no autocast), median of 3 after warm-up",
-        "- default options of every model; ratios are to smp's ResNet18-U-Net (seed 002)",
+        "- default options of every model; ratios are to smp's ResNet18-U-Net "
+        "(Katsuno et al. 2022)",
         "",
         "| model | parameters | RF (px) | forward ms | x ref | train step ms | x ref |",
         "|---|---|---|---|---|---|---|",

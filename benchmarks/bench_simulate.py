@@ -5,7 +5,7 @@
 Writes a Markdown table to benchmarks/results/simulate.md and prints it. Timings are
 medians over ``--repeats`` structures (different seeds: atom counts differ), taken after
 one warm-up call per size. The dataset rows compare exit-wave reuse (10 variants per
-structure, seed 003's image epochs) with one exit wave per image, in the same run.
+structure, Larsen et al. 2023's image epochs) with one exit wave per image, in the same run.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Partial-scan supersampling against OpenCV's interpolations (seed 004 Tables 2-3, Fig. 8).
+"""Partial-scan supersampling against OpenCV's interpolations (Ede 2020, Tables 2-3, Fig. 8).
 
     .venv/bin/python benchmarks/bench_supersample.py --model RUN/checkpoints/best.ckpt \
         [--one-stage RUN1/checkpoints/best.ckpt] [--sim-test /work/stem/test.zarr] [--repeats 10]
@@ -104,7 +104,8 @@ def main() -> None:
             step = int(supersampler_step(one.model.model_config))
             single = evaluate_supersampling(images, {"bilinear": methods["bilinear"], "one-stage": one.method(),
                                                      "dosewise": methods["dosewise"]}, steps=(step,))
-            lines += [f"One-stage generator for 1/{step * step} only (seed 004 Fig. 9) vs the unified one:", "",
+            lines += [f"One-stage generator for 1/{step * step} only (Ede 2020, Fig. 9) "
+                      "vs the unified one:", "",
                       single.markdown()]
         if name == "simulated":
             table = precision_table(images, methods["dosewise"], 5)

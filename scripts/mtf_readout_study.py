@@ -1,12 +1,12 @@
-"""Seed 003 Fig. 6 / SOI Fig. 8 on simulated vacuum: fitted MTF tail C against dose, and N0.
+"""Larsen et al. 2023, Fig. 6 / SOI Fig. 8 on simulated vacuum: fitted MTF tail C vs dose, and N0.
 
     .venv/bin/python scripts/mtf_readout_study.py [--seeds 5] [--size 512]
 
-For each MTF preset (c0, c3 drawn from its range, N0 fixed at the seed's fitted 0.01 e-/px),
-simulates a vacuum dose series MTF[Poisson(N_D)] + Poisson(N0) over N_D = 0.01..10 e-/px,
-fits every frame with eq. A.1 (the seed's form) and with the exact eq. 3 vacuum spectrum
-(dosewise's ``floor="readout"``), then fits eq. 2 to C(N_D). Prints a Markdown table of the
-recovered N0 (median and worst relative error over seeds) for both forms.
+For each MTF preset (c0, c3 drawn from its range, N0 fixed at Larsen et al. 2023's fitted
+0.01 e-/px), simulates a vacuum dose series MTF[Poisson(N_D)] + Poisson(N0) over
+N_D = 0.01..10 e-/px, fits every frame with eq. A.1 (the form of Larsen et al. 2023) and with the
+exact eq. 3 vacuum spectrum (dosewise's ``floor="readout"``), then fits eq. 2 to C(N_D). Prints a
+Markdown table of the recovered N0 (median and worst relative error over seeds) for both forms.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def main() -> None:
     print("| preset | fit form | N0 median (e-/px) | median rel. error | worst rel. error |")
     print("|---|---|---|---|---|")
     for preset in MTF_PRESETS:
-        for floor, label in (("mtf", "eq. A.1 (seed)"), ("readout", "eq. 3 vacuum (dosewise)")):
+        for floor, label in (("mtf", "eq. A.1 (Larsen et al. 2023)"),
+                             ("readout", "eq. 3 vacuum (dosewise)")):
             n0 = np.array([recovered_n0(preset, seed, args.size, floor) for seed in range(args.seeds)])
             errors = np.abs(n0 / N0_TRUE_E_PER_PX - 1.0)
             print(f"| {preset} | {label} | {np.median(n0):.4f} | {np.median(errors):.1%} | {errors.max():.1%} |",

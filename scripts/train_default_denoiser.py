@@ -6,7 +6,7 @@ Reproducible and seeded; runs on a 2-core CPU (or a GPU when present, device=aut
 
 Training data (all simulated, clean intensities with vacuum / support ≈ 1, written to
 ``<work>/clean.zarr``, resumable):
-- Au/CeO2 HRTEM (seed 003 simulator, 0.25 Å/px, lattice fringes, detector MTF mtf4): 40
+- Au/CeO2 HRTEM (Larsen et al. 2023 simulator, 0.25 Å/px, lattice fringes, detector MTF mtf4): 40
   structures x 3 optics variants;
 - bright-field nanoparticle fields at low magnification (mass-thickness contrast, no
   fringes, :mod:`dosewise.simulate.particle_fields`): 240 fields;
@@ -81,7 +81,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default="fast-unet",
-                        help="registry network (benchmarks train the seed's resnet18-unet the same way)")
+                        help="registry network (benchmarks train the resnet18-unet of "
+                             "Katsuno et al. 2022 the same way)")
     parser.add_argument("--weights", type=Path, default=WEIGHTS, help="where the slimmed checkpoint goes")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)

@@ -101,8 +101,9 @@ def test_alrc_moments_follow_the_losses_in_training() -> None:
 
 def test_coverage_normaliser_seed_and_moving_average() -> None:
     steps = torch.tensor([4, 10])
-    seed = CoverageNormaliser("seed", [4, 10])
-    np.testing.assert_allclose(seed(steps, torch.ones(2)).numpy(), loss_normaliser_p(1 / np.array([16, 100])))
+    paper = CoverageNormaliser("paper", [4, 10])
+    np.testing.assert_allclose(paper(steps, torch.ones(2)).numpy(),
+                               loss_normaliser_p(1 / np.array([16, 100])))
     ema = CoverageNormaliser("ema", [4, 10], beta=0.5).train()
     for _ in range(40):  # step 10 errors are 3x those of step 4
         p = ema(steps, torch.tensor([0.01, 0.03]))

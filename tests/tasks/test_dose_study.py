@@ -28,7 +28,7 @@ def tiny_recipe(tmp_path: Path) -> Path:
         "runs": [{"name": "msd-high", "model": "msdnet", "dose_range_e_per_A2": [1e3, 1e6], "mtf": "mtf4"},
                  {"name": "msd-mtf1", "model": "msdnet", "dose_range_e_per_A2": [1e3, 1e6], "mtf": "mtf1"}],
         "figures": [{"name": "mtf", "runs": ["msd-high", "msd-mtf1"]}],
-        "seed_values": {"msd-high": "converges ~200"},
+        "paper_values": {"msd-high": "converges ~200"},
     }
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe), encoding="utf-8")

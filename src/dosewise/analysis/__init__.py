@@ -1,4 +1,4 @@
-"""Measurements on images: line profiles through particles (seed 002).
+"""Measurements on images: line profiles through particles (Katsuno et al. 2022).
 
 ``line_profile`` samples an image between two points, averaged across a band;
 ``analyse_profile`` fits blurred projected spheres to it and reports the

@@ -1,18 +1,19 @@
-"""How low can the dose go: segmented area and overlap scores against frame dose (seed 003).
+"""How low can the dose go: segmented area and overlap scores against frame dose
+(Larsen et al. 2023).
 
 A dose sweep takes one segmentation per frame of a series whose frame dose rises and
-answers the seed's two questions:
+answers the two questions of Larsen et al. 2023:
 
 - the **50 % dose**: the lowest dose at which the segmented area reaches half of the
   target area (the true mask's area for simulated series; for a real series, the area
-  segmented in the last, highest-dose frame, seed 003 §2's pseudo ground truth);
+  segmented in the last, highest-dose frame: the pseudo ground truth of Larsen et al. 2023, §2);
   found by linear interpolation in log dose between the frames either side;
 - the **convergence dose**: the lowest frame dose from which the area stays inside the
   converged band, i.e. within ``band_tolerance`` of the converged area (the median of
   the highest-dose frames' areas). The area curve is first median-filtered over three
   neighbouring doses, so one outlier frame (a flicker, a mis-segmented frame) neither
   delays the convergence nor fakes an early one. The band drawn in the figure is the
-  min..max of the filtered area from the convergence dose on, as in the seed's Figs. 2-4.
+  min..max of the filtered area from the convergence dose on, as in the paper's Figs. 2-4.
 
 Pixel-wise F1 equals Dice for binary masks; both are reported because papers use both names.
 """

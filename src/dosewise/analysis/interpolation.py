@@ -1,4 +1,4 @@
-"""Classical fills of a partial scan: the baselines of seed 004's Table 2.
+"""Classical fills of a partial scan: the baselines of Ede 2020, Table 2.
 
 Nearest, bilinear, bicubic and Lanczos use OpenCV's kernels (triangle; Keys cubic with
 a = -0.75; 8-tap Lanczos) but place every sample exactly where its probe was: sample
@@ -10,7 +10,7 @@ reproduces a linear ramp and every method reproduces the measured samples. Outsi
 the outermost samples, the edge sample is repeated (OpenCV's BORDER_REPLICATE).
 
 "area" is ``cv2.resize(samples, (W, H), INTER_AREA)``: OpenCV's own geometry, which is
-what "area" means to an OpenCV user (seed 004's Table 2 used resize for every method).
+what "area" means to an OpenCV user (Ede 2020's Table 2 used resize for every method).
 """
 
 from __future__ import annotations

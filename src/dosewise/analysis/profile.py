@@ -1,4 +1,5 @@
-"""Intensity along a line between two image points, averaged across a band (seed 002, Figs. 6–7).
+"""Intensity along a line between two image points, averaged across a band
+(Katsuno et al. 2022, Figs. 6–7).
 
 Points are (x, y) in pixels with x the column and y the row, as an image viewer
 shows them; :func:`skimage.measure.profile_line` wants (row, col), and the swap

@@ -1,6 +1,7 @@
-"""Particle size, edge width and two-particle resolution from one line profile (seed 002, Figs. 6–7).
+"""Particle size, edge width and two-particle resolution from one line profile
+(Katsuno et al. 2022, Figs. 6–7).
 
-Seed 002 measures a nanoparticle on a line profile through it: the background
+Katsuno et al. 2022 measures a nanoparticle on a line profile through it: the background
 is the average level away from the particle (its dotted line), the diameter
 comes from the central dip "when the shape of the nanoparticle is assumed to be
 spherical", the edge width from how far the dip spreads beyond that diameter,
@@ -193,7 +194,8 @@ def _summarise(
                 diameter_se_px=float(2.0 * se[3 + 3 * i]),
                 amplitude=float(amplitude),
                 pseudo_diameter_px=pseudo,
-                edge_width_seed_px=None if pseudo is None else (pseudo - 2.0 * float(radius)) / 2.0,
+                edge_width_paper_px=(None if pseudo is None
+                                     else (pseudo - 2.0 * float(radius)) / 2.0),
             )
         )
     residual = float(np.sum((y - fit.model) ** 2))
@@ -234,7 +236,8 @@ def _summarise(
 def _pseudo_diameter(
     x: np.ndarray, signal: np.ndarray, centre: float, left_stop: float | None, right_stop: float | None
 ) -> float | None:
-    """Seed 002: the distance between the background crossings of the profile either side of ``centre``."""
+    """Katsuno et al. 2022: the distance between the background crossings of the profile either
+    side of ``centre``."""
     start = int(np.clip(np.searchsorted(x, centre), 0, len(x) - 1))
     if signal[start] <= 0:
         return None

@@ -16,7 +16,7 @@ Polarity = Literal["dark", "bright"]
 class ParticleFit:
     """One particle along the profile; lengths in px along the line, ``*_se_px`` one standard error.
 
-    ``pseudo_diameter_px`` and ``edge_width_seed_px`` follow seed 002 literally:
+    ``pseudo_diameter_px`` and ``edge_width_paper_px`` follow Katsuno et al. 2022 literally:
     the distance between the points where the measured profile crosses the
     background level on either side, and (pseudo-diameter − diameter)/2. They
     are ``None`` where the profile does not come back to the background before
@@ -29,15 +29,15 @@ class ParticleFit:
     diameter_se_px: float
     amplitude: float  # intensity change per px of projected thickness
     pseudo_diameter_px: float | None
-    edge_width_seed_px: float | None
+    edge_width_paper_px: float | None
 
 
 @dataclass(frozen=True)
 class ProfileAnalysis:
     """The fit of ``background ∓ Σ A_i (t_i ⊗ G_σ)`` to one profile and what it says.
 
-    ``background`` is the robust level of the profile's outer parts (the seed's
-    dotted line); ``background_fit`` the fitted constant. ``edge_width_px`` is the
+    ``background`` is the robust level of the profile's outer parts (the dotted line
+    of Katsuno et al. 2022); ``background_fit`` the fitted constant. ``edge_width_px`` is the
     10–90 % rise distance of a step edge blurred by the fitted Gaussian,
     2.563·σ, shared by all particles on the line. ``separation_px`` (l), ``resolved``
     and ``resolution_margin_px`` = l − (d1 + d2)/2 exist for two particles only.
@@ -75,7 +75,7 @@ class ProfileAnalysis:
         for p in self.particles:
             row: dict[str, Any] = {}
             for name in ("centre", "centre_se", "diameter", "diameter_se", "pseudo_diameter",
-                         "edge_width_seed"):
+                         "edge_width_paper"):
                 row.update(lengths(name, getattr(p, f"{name}_px")))
             row["amplitude"] = _num(p.amplitude)
             particles.append(row)

@@ -1,8 +1,8 @@
-"""Supersampling error tables in seed 004's layouts: Table 2, Fig. 8 and Table 3.
+"""Supersampling error tables in Ede 2020's layouts: Table 2, Fig. 8 and Table 3.
 
-Protocol (seed 004 §II-III): each image is scaled to [0, 1], sub-sampled at every s-th
+Protocol (Ede 2020, §II-III): each image is scaled to [0, 1], sub-sampled at every s-th
 probe position from the first pixel, filled in by each method, and compared with the
-full image blurred by a 5x5 Gaussian of 2.5 px (the seed's target). The statistics are
+full image blurred by a 5x5 Gaussian of 2.5 px (Ede 2020's target). The statistics are
 the root of the mean and the root of the standard deviation of the per-image MSEs.
 """
 
@@ -24,7 +24,7 @@ from dosewise.io import atomic_write
 from dosewise.physics.partial_scan import PartialScan, blur_target, partial_scan
 
 Method = Callable[[PartialScan], np.ndarray]
-TABLE_STEPS: tuple[int, ...] = (4, 5, 6, 8, 10)  # seed 004 Table 2: 1/16, 1/25, 1/36, 1/64, 1/100
+TABLE_STEPS: tuple[int, ...] = (4, 5, 6, 8, 10)  # Ede 2020, Table 2: 1/16, 1/25, 1/36, 1/64, 1/100
 REFERENCE = "bilinear"
 
 
@@ -104,7 +104,8 @@ class SupersampleEvaluation:
         blur = (f"blurred by a 5x5 Gaussian of {self.target_blur_sigma_px:g} px"
                 if self.target_blur_sigma_px else "unblurred")
         intro = (f"# {title}\n\n{len(self.images)} images scaled to [0, 1]; target: the full image {blur}. "
-                 "Root mean and root standard deviation of the per-image MSE (seed 004 Table 2 layout).\n\n")
+                 "Root mean and root standard deviation of the per-image MSE "
+                 "(Ede 2020, Table 2 layout).\n\n")
         with atomic_write(paths["table.md"]) as tmp:
             tmp.write_text(intro + self.markdown(), encoding="utf-8")
         rows = self.rows()
@@ -174,7 +175,7 @@ def precision_table(
     images: Sequence[tuple[str, np.ndarray]], method: Method, step: int = 5, *,
     target_blur_sigma_px: float = 2.5,
 ) -> dict[str, tuple[float, float]]:
-    """Seed 004 Table 3: the method's inputs typecast before it sees them; (root mean, root std)
+    """Ede 2020, Table 3: the method's inputs typecast before it sees them; (root mean, root std)
     of the unclipped per-image MSE for each precision."""
     errors: dict[str, list[float]] = {p: [] for p in PRECISIONS}
     for _, image in images:
@@ -189,7 +190,7 @@ def precision_table(
 
 def precision_markdown(table: dict[str, tuple[float, float]], step: int) -> str:
     return "\n".join([
-        f"Inputs typecast before a 1/{step**2} coverage network (seed 004 Table 3 layout):", "",
+        f"Inputs typecast before a 1/{step**2} coverage network (Ede 2020, Table 3 layout):", "",
         "| | " + " | ".join(table) + " |", "|---|" + "---:|" * len(table),
         "| root mean MSE | " + " | ".join(f"{v[0]:.4f}" for v in table.values()) + " |",
         "| root std MSE | " + " | ".join(f"{v[1]:.4f}" for v in table.values()) + " |",

@@ -1,4 +1,5 @@
-"""``dosewise dose-sweep``: how low can the dose go for a segmentation model (seed 003)."""
+"""``dosewise dose-sweep``: how low can the dose go for a segmentation model
+(Larsen et al. 2023)."""
 
 from __future__ import annotations
 
@@ -107,14 +108,16 @@ def dose_sweep_command(
 
 @user_errors_exit_2
 def dose_study_command(
-    recipe: Annotated[Path, typer.Argument(help="Study recipe (YAML), e.g. configs/dose-limit-seed003.yaml.")],
+    recipe: Annotated[Path, typer.Argument(
+        help="Study recipe (YAML), e.g. configs/dose-limit-larsen2023.yaml.")],
     scale: Annotated[str | None, typer.Option(
         help="Which of the recipe's scales to run (cpu, gpu, ... or auto: gpu when CUDA is available).")] = None,
     out_dir: Annotated[Path | None, typer.Option("-o", "--out", help="Override the recipe's out_dir.")] = None,
     report_dir: Annotated[Path | None, typer.Option(help="Also copy figures and tables here.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Seed 003's experiments end to end: simulate, train every run, sweep them on one series, report."""
+    """The experiments of Larsen et al. 2023 end to end: simulate, train every run, sweep them on
+    one series, report."""
     from dosewise.config import DoseStudyConfig
     from dosewise.experiments.dose_study import check_scale, run_study
 

@@ -118,7 +118,7 @@ def noise(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add detector noise (seed 003 eq. 3): MTF[Poisson(dose · I)] + Poisson(N0)."""
+    """Add detector noise (Larsen et al. 2023, eq. 3): MTF[Poisson(dose · I)] + Poisson(N0)."""
     from dosewise.io import read_image, write_image
     from dosewise.physics import MTFParams, detector_image, parse_mtf
     from dosewise.units import dose_e_per_px
@@ -190,14 +190,15 @@ def fit_mtf_command(
     floor: Annotated[
         NoiseFloor,
         typer.Option(
-            help="Spectrum form: 'mtf' fits seed 003 eq. A.1 (tail C belongs to the MTF); 'readout' fits "
-            "the eq. 3 vacuum spectrum sqrt(N_D·MTF²+N0), unbiased C for an N0 fit over a dose series."
+            help="Spectrum form: 'mtf' fits Larsen et al. 2023, eq. A.1 (tail C belongs to the "
+            "MTF); 'readout' fits the eq. 3 vacuum spectrum sqrt(N_D·MTF²+N0), unbiased C for an "
+            "N0 fit over a dose series."
         ),
     ] = NoiseFloor.mtf,
     doses: Annotated[
         str | None,
         typer.Option(help="Dose of every frame, 'd1,d2,...' or a text/CSV file with one per line; "
-                     "fits N0 from C² = N0/(N0+N_D) (seed 003 Fig. 6)."),
+                     "fits N0 from C² = N0/(N0+N_D) (Larsen et al. 2023, Fig. 6)."),
     ] = None,
     dose_unit: Annotated[DoseUnit, typer.Option(help="Unit of --doses.")] = DoseUnit.per_A2,
     pixel_size: Annotated[
@@ -217,7 +218,8 @@ def fit_mtf_command(
     ] = 0.98,
     as_json: JsonFlag = False,
 ) -> None:
-    """Fit the detector MTF (seed 003 eq. A.1 -> eq. 1) to a vacuum region's noise spectrum.
+    """Fit the detector MTF (Larsen et al. 2023, eq. A.1 -> eq. 1) to a vacuum region's noise
+    spectrum.
 
     With the frame doses: c0, c3, C against dose (Fig. 5), readout N0 (eq. 2, Fig. 6) and a preset.
     """
@@ -336,7 +338,8 @@ def subsample(
     mask_out: Annotated[Path | None, typer.Option(help="Also write the sampling mask here.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Partial STEM scan (seed 004): keep every s-th probe position, fill the rest by nearest neighbour."""
+    """Partial STEM scan (Ede 2020): keep every s-th probe position, fill the rest by nearest
+    neighbour."""
     from dosewise.io import read_image, write_image
     from dosewise.physics import parse_coverage, partial_scan
 

@@ -1,4 +1,5 @@
-"""``dosewise pretrain``, ``dosewise finetune`` and ``dosewise compare`` (seeds 000 and 001)."""
+"""``dosewise pretrain``, ``dosewise finetune`` and ``dosewise compare`` (Kazimi et al. 2024 and
+the Kazimi et al. abstract)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ def pretrain_command(
         help="Folders of unlabeled micrographs (any readable format, searched recursively) and/or "
              "stores from `dosewise simulate`.", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option(help="YAML recipe (flags override its values).")] = None,
-    pretext: Annotated[str | None, typer.Option(help="gan (Pix2Pix, seed 000) or dae (denoising autoencoder, seed 001).")] = None,
+    pretext: Annotated[str | None, typer.Option(
+        help="gan (Pix2Pix, Kazimi et al. 2024) or dae (denoising autoencoder, "
+             "the Kazimi et al. abstract).")] = None,
     model: Annotated[str | None, typer.Option(help="Generator: a registry model name (see `dosewise models`).")] = None,
     corruption: Annotated[str | None, typer.Option(help="classic (noise + blur), poisson, or physical (detector model).")] = None,
     max_images: Annotated[int | None, typer.Option(help="Pretraining-set size: a seeded subset of the images found.")] = None,
@@ -65,7 +68,8 @@ def finetune_command(
     init: Annotated[Path | None, typer.Option(help="Checkpoint to start from (pretraining or training); omit for random weights.")] = None,
     model: Annotated[str | None, typer.Option(help="Registry model (default: the one in --init).")] = None,
     max_train: Annotated[int | None, typer.Option(help="Use only this many labelled training images.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Number of epochs (default 60, as seed 000).")] = None,
+    epochs: Annotated[int | None, typer.Option(
+        help="Number of epochs (default 60, as Kazimi et al. 2024).")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes (stops early).")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (default 2e-4).")] = None,
@@ -106,7 +110,8 @@ def compare_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (overrides the YAML).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Random vs pretrained fine-tuning over a grid; tables in seed 000's layout, curves, P - R."""
+    """Random vs pretrained fine-tuning over a grid; tables in Kazimi et al. 2024's layout, curves,
+    P - R."""
     from dosewise.config import CompareConfig
     from dosewise.experiments.compare import run_compare
 

@@ -1,4 +1,5 @@
-"""``dosewise profile``: particle diameter, edge width and resolution from a line profile (seed 002)."""
+"""``dosewise profile``: particle diameter, edge width and resolution from a line profile
+(Katsuno et al. 2022)."""
 
 from __future__ import annotations
 

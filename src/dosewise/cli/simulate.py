@@ -12,7 +12,8 @@ from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
 from dosewise.errors import InvalidParameterError
 
 simulate_app = typer.Typer(
-    help="Simulate labelled training data (HRTEM of Au nanoparticles on CeO2, seed 003; ADF-STEM crystals).",
+    help="Simulate labelled training data (HRTEM of Au nanoparticles on CeO2, Larsen et al. 2023; "
+         "ADF-STEM crystals).",
     no_args_is_help=True
 )
 
@@ -20,7 +21,7 @@ DoseRange = Annotated[
     tuple[float, float], typer.Option(help="Frame dose limits in e-/Å² (drawn log-uniformly between them).")
 ]
 MtfOption = Annotated[str, typer.Option(
-    help="Detector MTF preset mtf1..mtf5 (seed 003 Table 3), a preset .yaml written by "
+    help="Detector MTF preset mtf1..mtf5 (Larsen et al. 2023, Table 3), a preset .yaml written by "
     "`dosewise fit-mtf --preset-out`, or c0,c3,C.")]
 PixelSize = Annotated[float, typer.Option("--pixel-size", help="Final image pixel size in Å/px.")]
 

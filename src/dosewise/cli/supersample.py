@@ -53,7 +53,7 @@ def train_supersample(
     resume: Annotated[bool, typer.Option(help="Continue from <out>/checkpoints/last.ckpt when present.")] = True,
     as_json: JsonFlag = False,
 ) -> None:
-    """Train a partial-scan supersampler (seed 004's learning policy); resumable."""
+    """Train a partial-scan supersampler (Ede 2020's learning policy); resumable."""
     from dosewise.cli.train import load_yaml_mapping
     from dosewise.config import SupersampleConfig
     from dosewise.training.supersample import train_supersampler
@@ -189,14 +189,16 @@ def evaluate_supersample(
         help="Checkpoint(s) of `dosewise train supersample`; none: the classical baselines only.")] = None,
     coverage: CoverageOption = None,
     store_key: Annotated[str, typer.Option(help="Which array of a store is the full scan.")] = "noisy",
-    crop: Annotated[int | None, typer.Option(help="Central crop of larger images (seed 004: 512).")] = None,
+    crop: Annotated[int | None, typer.Option(
+        help="Central crop of larger images (Ede 2020: 512).")] = None,
     max_images: Annotated[int | None, typer.Option(help="Use at most this many images.")] = None,
     target_blur: Annotated[float, typer.Option(help="Target: the full scan blurred by a 5x5 Gaussian of this sigma in px (0: unblurred).")] = 2.5,
-    precision_coverage: Annotated[str, typer.Option(help="Coverage of the input-precision table (seed 004 Table 3).")] = "1/25",
+    precision_coverage: Annotated[str, typer.Option(
+        help="Coverage of the input-precision table (Ede 2020, Table 3).")] = "1/25",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     as_json: JsonFlag = False,
 ) -> None:
-    """Seed 004's Table 2 (root mean / root std of MSE per coverage), error vs distance from the
+    """Ede 2020's Table 2 (root mean / root std of MSE per coverage), error vs distance from the
     edge (Fig. 8) and, for the first model, the input-precision table (Table 3)."""
     from dosewise.report.style import save_png
     from dosewise.report.supersample_figure import edge_curve_figure

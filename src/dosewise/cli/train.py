@@ -94,7 +94,9 @@ def train_denoise(
         help="Two folders matched by file name: low-dose and high-dose images (or, with --kind noise2noise, "
              "first and second exposures).")] = None,
     data: Annotated[Path | None, typer.Option(help="Instead of --pairs: a store of noisy/clean pairs, e.g. from `dosewise simulate`.")] = None,
-    kind: Annotated[str, typer.Option(help="paired (low/high dose, seed 002), noise2noise, or simulated (with --data).")] = "paired",
+    kind: Annotated[str, typer.Option(
+        help="paired (low/high dose, Katsuno et al. 2022), noise2noise, or simulated (with --data)."
+    )] = "paired",
     extra_noise: Annotated[tuple[float, float] | None, typer.Option(
         help="Re-noise the clean images of --data at a dose drawn in [A, B] e-/px per sample.")] = None,
     model: Annotated[str, typer.Option(help="Registry model name (see `dosewise models`).")] = "resnet18-unet",
@@ -102,7 +104,8 @@ def train_denoise(
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
-    crop: Annotated[int | None, typer.Option(help="Random crop size (default: whole frames, as seed 002).")] = None,
+    crop: Annotated[int | None, typer.Option(
+        help="Random crop size (default: whole frames, as Katsuno et al. 2022).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (pairs store, checkpoints, logs).")] = Path("runs/denoise"),
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,

@@ -100,7 +100,7 @@ class StudySeries(Section):
 
 
 class StudyFigure(Section):
-    """A group of runs shown together (one seed figure or table)."""
+    """A group of runs shown together (one figure or table of the paper)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
@@ -108,7 +108,7 @@ class StudyFigure(Section):
 
 
 class StudyOptimiserConfig(OptimiserConfig):
-    """Adam at lr 0.001, as seed 003 trains."""
+    """Adam at lr 0.001, as Larsen et al. 2023 train."""
 
     lr: float = Field(default=1e-3, gt=0)
 
@@ -133,7 +133,8 @@ class DoseStudyConfig(Recipe):
     series: StudySeries = Field(default_factory=StudySeries)
     runs: list[StudyRun] = Field(min_length=1)
     figures: list[StudyFigure] = Field(default_factory=list)
-    seed_values: dict[str, str] = Field(default_factory=dict)  # run name -> what seed 003 reports
+    # run name -> what Larsen et al. 2023 reports for it (the table's last column)
+    paper_values: dict[str, str] = Field(default_factory=dict)
 
     renamed = {"lr": "optimiser.lr"}
 

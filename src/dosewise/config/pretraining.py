@@ -19,7 +19,7 @@ Pretext = Literal["gan", "dae"]
 class UnlabeledDataConfig(Section):
     """Unlabeled micrographs: folder trees (any readable format), simulator stores, or both.
 
-    ``max_images`` is the pretraining-set size (seed 000 compares 50K, 100K, 200K): a
+    ``max_images`` is the pretraining-set size (Kazimi et al. 2024 compares 50K, 100K, 200K): a
     seeded subset of everything found. Images smaller than ``crop_px`` are reflection-
     padded (``small_images: pad``) or skipped with a warning (``skip``).
     """
@@ -43,7 +43,7 @@ class UnlabeledDataConfig(Section):
 
 
 class GanConfig(Section):
-    """Pix2Pix with a least-squares GAN loss (seed 000 eq. 3 and §4.1)."""
+    """Pix2Pix with a least-squares GAN loss (Kazimi et al. 2024, eq. 3 and §4.1)."""
 
     lambda_l1: float = Field(default=100.0, ge=0)
     discriminator_channels: int = Field(default=64, ge=1)
@@ -61,7 +61,8 @@ class PretrainConfig(RunSettings):
 
     ``gan``: generator + conditional PatchGAN discriminator, LSGAN + lambda * L1, Adam 2e-4
     with beta1 = 0.5 (Pix2Pix). ``dae``: the generator alone, L1 reconstruction of the clean
-    crop from a corrupted one (seed 001 uses Poisson noise: ``corruption.kind: poisson``).
+    crop from a corrupted one (the Kazimi et al. abstract uses Poisson noise:
+    ``corruption.kind: poisson``).
     """
 
     pretext: Pretext = "gan"

@@ -1,5 +1,5 @@
-"""The supersampling recipe (``dosewise train supersample``; seed 004 §II): full scans to cut
-partial-scan pairs from, the generator, and seed 004's learning policy."""
+"""The supersampling recipe (``dosewise train supersample``; Ede 2020, §II): full scans to cut
+partial-scan pairs from, the generator, and the learning policy of Ede 2020."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class SupersampleDataConfig(Section):
 
 
 class ReplayConfig(Section):
-    """Seed 004: keep examples with errors in the top 20 %; replay one with probability 0.2."""
+    """Ede 2020: keep examples with errors in the top 20 %; replay one with probability 0.2."""
 
     top_fraction: float = Field(default=0.2, gt=0, le=1)
     probability: float = Field(default=0.2, ge=0, le=1)
@@ -48,7 +48,7 @@ class ReplayConfig(Section):
 
 
 class SupersampleOptimiserConfig(OptimiserConfig):
-    """Adam at lr 1e-3 (seed 004 used 3e-4 at batch 1 for 10⁶ iterations; 1e-3 suits batch 8)."""
+    """Adam at lr 1e-3 (Ede 2020 used 3e-4 at batch 1 for 10⁶ iterations; 1e-3 suits batch 8)."""
 
     lr: float = Field(default=1e-3, gt=0)
 
@@ -58,7 +58,7 @@ class SupersampleConfig(RunSettings):
 
     model: ModelConfig = Field(default_factory=lambda: ModelConfig(name=TWO_STAGE, in_channels=2))
     data: SupersampleDataConfig
-    loss_normaliser: Literal["seed", "ema", "none"] = "seed"
+    loss_normaliser: Literal["paper", "ema", "none"] = "paper"  # "paper": Ede 2020, eq. 1-2
     lambda_mse: float = Field(default=200.0, gt=0)
     lambda_aux: float = Field(default=200.0, ge=0)
     alrc: bool = True
@@ -98,4 +98,6 @@ class SupersampleConfig(RunSettings):
             else:
                 options = old
             out["model"] = {"name": f"dlss-{kind}", "in_channels": 2, "out_channels": 1, "options": options}
+        if out.get("loss_normaliser") == "seed":  # its name before "paper"
+            out["loss_normaliser"] = "paper"
         return out

@@ -1,12 +1,15 @@
-"""Input corruptions for self-supervised pretext tasks (seed 000 §4.1, seed 001).
+"""Input corruptions for self-supervised pretext tasks (Kazimi et al. 2024, §4.1; the Kazimi et al.
+abstract).
 
 A pretext pair is (corrupted crop, clean crop). Both start as the same crop scaled
 to about [0, 1] by :class:`ScaleToUnit`; the corruption then acts on the input only,
 so the network learns to undo it. Three kinds, chosen by :class:`CorruptionConfig`:
 
-- ``classic`` (seed 000): additive Gaussian noise and a Gaussian blur of random strength;
-- ``poisson`` (seed 001's denoising autoencoder): shot noise at a random dose;
-- ``physical`` (dosewise's detector model, seed 003 eq. 3): MTF[Poisson(N_D I)] + Poisson(N0).
+- ``classic`` (Kazimi et al. 2024): additive Gaussian noise and a Gaussian blur of random strength;
+- ``poisson`` (the denoising autoencoder of the Kazimi et al. abstract): shot noise at a random
+  dose;
+- ``physical`` (dosewise's detector model, Larsen et al. 2023, eq. 3): MTF[Poisson(N_D I)] +
+  Poisson(N0).
 
 Flips and rotations, applied to both arrays, come from the usual transforms.
 """

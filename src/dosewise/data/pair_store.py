@@ -1,6 +1,6 @@
 """Turn folders of image pairs into a dataset store the restoration spine trains on.
 
-Paired (seed 002): low-dose frames and high-dose images of the same fields. Noise2Noise:
+Paired (Katsuno et al. 2022): low-dose frames and high-dose images of the same fields. Noise2Noise:
 two independent low-dose exposures of each field, no clean image at all. Either way
 the second image of a pair is resampled onto the first one's grid, drift-corrected and
 intensity-rescaled (:func:`dosewise.data.pairs.align_pair`) once, here, and stored as
@@ -60,7 +60,7 @@ def build_pair_store(
 
 
 def check_same_shapes(store: DatasetStore, ids: Sequence[str]) -> None:
-    """Whole-frame training (no crops, seed 002) needs one frame size per batch."""
+    """Whole-frame training (no crops, Katsuno et al. 2022) needs one frame size per batch."""
     shapes = {store.sample(i).array("noisy").shape for i in ids}
     if len(shapes) > 1:
         raise InputFileError(

@@ -1,6 +1,6 @@
-"""Low-dose / high-dose training pairs of one field of view (seed 002 §Methods).
+"""Low-dose / high-dose training pairs of one field of view (Katsuno et al. 2022, §Methods).
 
-The high-dose image is often larger (seed 002: 4096² against 512²) and was taken at
+The high-dose image is often larger (Katsuno et al. 2022: 4096² against 512²) and was taken at
 another moment, so the sample drifted. :func:`align_pair` brings it onto the low-dose
 grid (area averaging, which is what binning on the camera does), finds the drift by
 phase cross-correlation of *smoothed* copies (the raw low-dose image, ~5 e-/px, is too

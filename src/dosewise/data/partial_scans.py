@@ -1,6 +1,6 @@
-"""Partial-scan training pairs made on the fly from full STEM images (seed 004 §II).
+"""Partial-scan training pairs made on the fly from full STEM images (Ede 2020, §II).
 
-Each item is a random crop of a full scan, scaled to [0, 1] (seed 004's input
+Each item is a random crop of a full scan, scaled to [0, 1] (Ede 2020's input
 normalisation), given a random flip/rotation, then sub-sampled at a scan step drawn
 from ``steps`` with a random lattice offset. Any full scan therefore yields pairs at
 every coverage, and no image is ever stored twice.
@@ -25,7 +25,7 @@ PartialScanItem = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def scale_to_unit(image: np.ndarray) -> np.ndarray:
-    """Min-max to [0, 1] (seed 004); a uniform image becomes 0.5, non-finite values 0 first."""
+    """Min-max to [0, 1] (Ede 2020); a uniform image becomes 0.5, non-finite values 0 first."""
     arr = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     low, high = arr.min(), arr.max()
     if high - low <= 0:
@@ -50,7 +50,7 @@ class PartialScanDataset(UnlabeledDataset):
 
     Training: random crop, flip/rotation, step drawn from ``steps``, random lattice offset.
     Validation (``train=False``): a crop fixed by the index, steps cycled through in turn,
-    offset (0, 0) as in seed 004's protocol, so the validation loss is comparable between epochs.
+    offset (0, 0) as in Ede 2020's protocol, so the validation loss is comparable between epochs.
     """
 
     def __init__(

@@ -92,7 +92,7 @@ class RandomFlipRotate:
 class ExtraNoise:
     """Replace a clean input (vacuum ≈ 1) by shot noise at a dose drawn log-uniformly.
 
-    Counts ~ Poisson(dose_e_per_px * I) (seed 003 eq. 3 without MTF and readout),
+    Counts ~ Poisson(dose_e_per_px * I) (Larsen et al. 2023, eq. 3 without MTF and readout),
     so one clean dataset trains a network for a whole range of doses. The counts
     are divided by the dose: the noisy input stays in the clean image's units, so a
     target scaled like the input (``DataConfig.target_scale="input"``) is the clean

@@ -1,11 +1,11 @@
-"""``dosewise compare``: random vs pretrained initialisation, in the layout of seed 000's
+"""``dosewise compare``: random vs pretrained initialisation, in the layout of Kazimi et al. 2024,
 Tables 2-7 and Figures 6-9, 11.
 
 For each model: pretrain on ``sizes`` unlabeled images each (P(N)), then fine-tune
 from random weights (R) and from every P(N), once per seed. Every fine-tuning run
 copies its best-so-far checkpoint every N epochs; each copy is scored on the test
-images (Dice in % for segmentation, L1 for restoration), which is what the seed's
-tables show. Every step resumes, so an interrupted grid picks up where it stopped.
+images (Dice in % for segmentation, L1 for restoration), which is what the
+paper's tables show. Every step resumes, so an interrupted grid picks up where it stopped.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _format(values: list[float], task: str) -> str:
 
 
 def _write_table(rows: list[dict[str, Any]], out: Path, config: CompareConfig) -> tuple[Path, Path]:
-    """Seed 000's layout: one row per (model, init), one column per checkpoint epoch."""
+    """Kazimi et al. 2024's layout: one row per (model, init), one column per checkpoint epoch."""
     grouped = _grouped(rows, config.task)
     epochs = sorted({row["epoch"] for row in rows})
     what = "Dice (%)" if config.task == "segment" else "L1"

@@ -66,8 +66,9 @@ def run_demo(out: Path, *, seed: int = 0, settings: DemoSettings = FULL, console
     report = HtmlReport("dosewise demo: low-dose HRTEM, from simulation to segmentation")
     report.text(
         "Au nanoparticles on CeO2 (111), [110] zone axis, simulated with abTEM multislice; microscope "
-        "parameters drawn from seed 003 Table 1; detector noise MTF[Poisson(N_D·I)] + Poisson(N0) "
-        "(seed 003 eq. 3); an HRNet trained on the simulated images segments held-out ones. "
+        "parameters drawn from Larsen et al. 2023, Table 1; detector noise "
+        "MTF[Poisson(N_D·I)] + Poisson(N0) (Larsen et al. 2023, eq. 3); an HRNet trained on the "
+        "simulated images segments held-out ones. "
         "Everything below is recomputed by `dosewise demo`."
     )
     timings: list[list[object]] = []
@@ -177,7 +178,7 @@ def _mtf_section(report: HtmlReport, seed: int) -> None:
     mtf_fits, readout = series.fits, series.readout
     brightest = mtf_fits[-1]
     effective = MTFParams(c0=true_mtf.c0, c3=true_mtf.c3, C=float(np.sqrt(n0 / (n0 + doses_e_per_px[-1]))))
-    report.heading("Detector MTF fitted back from simulated vacuum (seed 003 App. A.3)")
+    report.heading("Detector MTF fitted back from simulated vacuum (Larsen et al. 2023, App. A.3)")
     report.figure(
         "mtf_fit", mtf_fit_figure(brightest, effective, title=f"vacuum, {doses_e_per_px[-1]:.0f} e⁻/px"),
         "Azimuthally averaged amplitude spectrum with the fit of the eq. 3 vacuum spectrum "
@@ -186,7 +187,8 @@ def _mtf_section(report: HtmlReport, seed: int) -> None:
     )
     report.figure(
         "readout_fit", readout_fit_figure(doses_e_per_px, [f.C for f in mtf_fits], readout.n0_e_per_px, n0),
-        "Fitted C against dose per pixel and the eq. 2 fit C² = N0/(N0+N_D) (seed 003 Fig. 6).",
+        "Fitted C against dose per pixel and the eq. 2 fit C² = N0/(N0+N_D) "
+        "(Larsen et al. 2023, Fig. 6).",
     )
     rows = [[f"{d:.3g}", f.c0, f.c3, f.C, f.r2] for d, f in zip(doses_e_per_px, mtf_fits, strict=True)]
     report.table(["dose (e⁻/px)", "c0", "c3", "C", "R²"], rows, "Per-frame fits")
@@ -247,7 +249,7 @@ def _segmentation_section(
 def _pretraining_section(
     report: HtmlReport, settings: DemoSettings, train_path: Path, held_out_path: Path, out: Path, seed: int
 ) -> None:
-    """Seed 000 in miniature: Pix2Pix pretraining on the unlabeled images, then R vs P."""
+    """Kazimi et al. 2024 in miniature: Pix2Pix pretraining on the unlabeled images, then R vs P."""
     config = CompareConfig.validate_dict({
         "task": "segment",
         "models": [settings.model],
@@ -269,14 +271,14 @@ def _pretraining_section(
         },
     })
     result = run_compare(config, progress=False)
-    report.heading("Self-supervised pretraining, then fine-tuning (seed 000)")
+    report.heading("Self-supervised pretraining, then fine-tuning (Kazimi et al. 2024)")
     report.text(
         f"{settings.model} pretrained as a Pix2Pix generator (least-squares GAN + 100·L1, PatchGAN "
         f"discriminator) for {settings.pretrain_minutes:g} CPU-minutes on the noisy training images, masks "
         f"unused; then fine-tuned with BCE on {settings.finetune_images} labelled images from random (R) and "
         "pretrained (P(N), N unlabeled images) weights. The table gives the held-out Dice (%) of the "
-        "best-so-far checkpoint every 2 epochs, the layout of seed 000's Tables 2-6. One seed and minutes of "
-        "CPU: RESULTS.md has the 3-seed comparison."
+        "best-so-far checkpoint every 2 epochs, the layout of Kazimi et al. 2024, Tables 2-6. "
+        "One seed and minutes of CPU: RESULTS.md has the 3-seed comparison."
     )
     rows = list(csv.reader(result.table_csv.open(newline="", encoding="utf-8")))
     report.table(rows[0], [[r[0], r[1], *(f"{float(v):.1f}" if v else "" for v in r[2:])] for r in rows[1:]],

@@ -1,10 +1,10 @@
-"""``dosewise dose-study``: seed 003's dose-limit experiments as one resumable recipe.
+"""``dosewise dose-study``: Larsen et al. 2023's dose-limit experiments as one resumable recipe.
 
 A study simulates the training sets its runs need (one per dose range x detector preset,
 all sharing one set of structures whose exit waves are computed once), trains each run's
 segmentation network, simulates one common dose series with exact masks, sweeps every
-trained model over it and writes, per figure group, the seed-003-style figure and a table
-of 50 % and convergence doses next to the seed's values.
+trained model over it and writes, per figure group, a figure in the style of Larsen et al. 2023
+and a table of 50 % and convergence doses next to the paper's values.
 
 ``scale`` picks one of ``scales``: the data size, epochs, time budget and any model
 options that differ between a 2-core CPU and a GPU. Everything else is the same recipe.
@@ -146,8 +146,9 @@ def study_markdown(config: DoseStudyConfig, scale_name: str, scale: StudyScale, 
         f"{config.threshold}; band ±{config.band_tolerance:.0%}; series {config.series.mtf}, "
         f"{config.series.dose_range_e_per_A2[0]:g}-{config.series.dose_range_e_per_A2[1]:g} e-/Å².",
         "",
-        "| run | model | MTF | train dose (e-/Å²) | val Dice | 50 % area at (e-/Å²) | converged from (e-/Å²) "
-        "| area / target, last frame | mean F1 | F1 ≤ 100 e-/Å² | F1, last frame | seed 003 |",
+        "| run | model | MTF | train dose (e-/Å²) | val Dice | 50 % area at (e-/Å²) "
+        "| converged from (e-/Å²) | area / target, last frame | mean F1 | F1 ≤ 100 e-/Å² "
+        "| F1, last frame | Larsen et al. 2023 |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in run_names:
@@ -160,7 +161,7 @@ def study_markdown(config: DoseStudyConfig, scale_name: str, scale: StudyScale, 
             f"{'-' if dice is None else f'{dice:.3f}'} | {_fmt_50(sweep)} | "
             f"{_fmt(sweep.convergence_dose_e_per_A2)} | {sweep.frames[-1].area_fraction:.2f} | "
             f"{summary.get('mean_f1', float('nan')):.3f} | {np.mean(low_f1) if low_f1 else float('nan'):.3f} | "
-            f"{summary.get('final_f1', float('nan')):.3f} | {config.seed_values.get(name, '')} |")
+            f"{summary.get('final_f1', float('nan')):.3f} | {config.paper_values.get(name, '')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 The network gives logits; channel 0's sigmoid is the particle probability and
 the mask is ``probability >= threshold``. The threshold is the caller's, else the
-one the model was trained/validated with (seed 003 uses 0.9), else 0.5.
+one the model was trained/validated with (Larsen et al. 2023 uses 0.9), else 0.5.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Fill in a partial STEM scan with a trained supersampler (seed 004 §VI), any image size.
+"""Fill in a partial STEM scan with a trained supersampler (Ede 2020, §VI), any image size.
 
 :class:`Supersampler` takes a partial scan as a full-grid image plus its sampling
 mask, or as the small image of kept probe positions plus its scan step. The scan is
 scaled to [0, 1] by its measured values (as in training), run tile by tile with
-overlapping tiles whose margins are discarded (seed 004 Fig. 8: errors are higher
+overlapping tiles whose margins are discarded (Ede 2020, Fig. 8: errors are higher
 within ~20 px of a network's output edge; the default overlap discards 32 px), and
 mapped back to the input's units. Measured pixels are returned unchanged.
 """

@@ -1,4 +1,4 @@
-"""The conditional PatchGAN discriminator of Pix2Pix (seed 000's pretraining GAN).
+"""The conditional PatchGAN discriminator of Pix2Pix (Kazimi et al. 2024's pretraining GAN).
 
 It sees the generator's input and an output (real or generated) concatenated along
 channels and scores every overlapping 70x70 patch as real or fake, so it judges

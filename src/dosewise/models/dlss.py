@@ -1,22 +1,22 @@
-"""Generators that fill in a partial STEM scan (seed 004, DLSS-STEM).
+"""Generators that fill in a partial STEM scan (Ede 2020, DLSS-STEM).
 
 Both take ``(N, 2, H, W)``: channel 0 the scan with zeros where no probe landed,
 channel 1 the sampling mask (1 where it did), and return ``(N, 1, H, W)`` in which
 every sampled pixel is the measured value, exactly: a network must never alter what
 the microscope measured.
 
-``TwoStageGenerator`` (the unified generator for any coverage, seed 004 Fig. 11):
+``TwoStageGenerator`` (the unified generator for any coverage, Ede 2020, Fig. 11):
 an inner generator sees the scan at a quarter of the resolution and builds
 large-scale features; an outer generator refines them at half and full resolution.
 An auxiliary *trainer* head turns the inner features into a half-size image so the
-inner generator gets a direct, short gradient path (seed 004 eq. 7); it is used in
-training only. Where the seed feeds a nearest-neighbour infilling, this generator
+inner generator gets a direct, short gradient path (Ede 2020, eq. 7); it is used in
+training only. Where Ede 2020 feeds a nearest-neighbour infilling, this generator
 computes a normalised-convolution interpolation from the mask (works for any mask,
 regular lattice or not, and any coverage) and predicts a correction to it from a
 zero-initialised head, so an untrained network starts at a smooth interpolation
 instead of noise; this converges much faster on a CPU budget.
 
-``OneStageGenerator`` (the single-coverage baseline, seed 004 Fig. 9): convolutions
+``OneStageGenerator`` (the single-coverage baseline, Ede 2020, Fig. 9): convolutions
 on the small image of kept probe positions, then a sub-pixel (pixel-shuffle)
 upsampling by the scan step. It needs a regular lattice of the step it was built for.
 """

@@ -1,6 +1,6 @@
 """A small, fast U-Net for live denoising (issue 5's shipped model).
 
-Seed 002's ResNet18-U-Net spends most of its time on full-resolution feature maps. Here
+Katsuno et al. 2022's ResNet18-U-Net spends most of its time on full-resolution feature maps. Here
 the image is first folded into 4 channels at half resolution (pixel unshuffle, lossless),
 processed by a small U-Net of plain 3x3 convolutions (no batch norm, so nothing to
 fold at export and nothing batch-dependent), and unfolded back (pixel shuffle). About

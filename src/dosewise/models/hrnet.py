@@ -1,4 +1,5 @@
-"""A compact HRNet (Sun et al. 2019 / Wang et al. 2021; seed 000) for dense full-resolution output.
+"""A compact HRNet (Sun et al. 2019 / Wang et al. 2021; as in Kazimi et al. 2024) for dense
+full-resolution output.
 
 Stem of ``stem_stride_log2`` stride-2 convolutions, then stages that each add a branch at half
 the resolution of the last one; every module runs ``blocks`` basic residual blocks per branch

@@ -1,4 +1,4 @@
-"""The U-Net of Madsen et al. as used in seed 003 (appendix A.1).
+"""The U-Net of Madsen et al. as used in Larsen et al. 2023 (appendix A.1).
 
 Blocks of five 5x5 convolutions, each followed by PReLU, with a short additive skip from the
 output of the first convolution to the input of the fifth; max-pool down (channels x2),

@@ -1,4 +1,4 @@
-"""Mixed-scale dense network (Pelt & Sethian 2018; seed 003 appendix A.1).
+"""Mixed-scale dense network (Pelt & Sethian 2018; Larsen et al. 2023, appendix A.1).
 
 Layer i is a width-1 dilated convolution (reflection padded, ReLU) over the input and the
 outputs of all earlier layers; a zero-initialised 1x1 layer reads every channel.
@@ -26,7 +26,7 @@ from dosewise.models.receptive_field import Conv, path_receptive_field
 
 class MSDNetOptions(ArchitectureOptions):
     depth: int = pydantic.Field(50, ge=1, description="number of width-1 layers (Pelt: 100)")
-    kernel_size: int = pydantic.Field(3, ge=1, description="3 (Pelt) or 9 (seed 003)")
+    kernel_size: int = pydantic.Field(3, ge=1, description="3 (Pelt) or 9 (Larsen et al. 2023)")
     dilations: Literal["cycle", "random"] | tuple[int, ...] = "cycle"
     max_dilation: int = pydantic.Field(10, ge=1)
     seed: int = 0

@@ -51,7 +51,8 @@ _REGISTRY: dict[str, Architecture] = {
     ),
     "madsen-unet": Architecture(
         MadsenUNetOptions, MadsenUNet, madsen_unet_receptive_field,
-        "U-Net of Madsen et al. (seed 003): five 5x5 convs + PReLU per block, short skip, bilinear up",
+        "U-Net of Madsen et al. (Larsen et al. 2023): five 5x5 convs + PReLU per block, "
+        "short skip, bilinear up",
     ),
     "fast-unet": Architecture(
         FastUNetOptions, FastUNet, fast_unet_receptive_field,
@@ -59,7 +60,8 @@ _REGISTRY: dict[str, Architecture] = {
     ),
     "resnet18-unet": Architecture(
         SmpUNetOptions, SmpResNet18UNet, smp_unet_receptive_field,
-        "segmentation_models_pytorch U-Net with a randomly initialised ResNet18 encoder (seed 002)",
+        "segmentation_models_pytorch U-Net with a randomly initialised ResNet18 encoder "
+        "(Katsuno et al. 2022)",
     ),
 }
 

@@ -1,4 +1,5 @@
-"""ResNet18-encoder U-Net (seed 002) from segmentation_models_pytorch, with random weights.
+"""ResNet18-encoder U-Net (Katsuno et al. 2022) from segmentation_models_pytorch, with random
+weights.
 
 ``encoder_weights=None`` always: the runtime never downloads anything. Wrapped so any input
 size works (smp needs multiples of 2**encoder_depth = 32).

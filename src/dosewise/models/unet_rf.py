@@ -1,4 +1,5 @@
-"""U-Net_B_RF (Sytwu et al. 2022, seed 000): residual U-Net whose receptive field is a setting.
+"""U-Net_B_RF (Sytwu et al. 2022; used by Kazimi et al. 2024): residual U-Net whose receptive
+field is a setting.
 
 B max-pool levels; every level (and the bottleneck) holds one residual block of
 ``convs_per_block`` convolutions with that level's kernel size, mirrored in the decoder.

@@ -1,4 +1,4 @@
-"""Scintillator modulation transfer function (seed 003, eq. 1 and Table 3).
+"""Scintillator modulation transfer function (Larsen et al. 2023, eq. 1 and Table 3).
 
 Convention (deliberate; see docs/physics.md): the MTF multiplies the Fourier
 transform -- the *amplitude* -- of the detected shot-noise image, and MTFs are
@@ -8,8 +8,8 @@ averaged power spectral density |F|^2. Two reasons:
 * With readout noise Poisson(N0) added after the scintillator (eq. 3), the
   amplitude spectrum of vacuum is sqrt(N_D * MTF(q)^2 + N0): its q -> 0 limit
   is sqrt(N_D + N0) and its tail sqrt(N0), so the normalised tail is
-  C = sqrt(N0 / (N0 + N_D)) -- exactly seed 003 eq. 2, C^2 = N0 / (N0 + N_D).
-* The seed's own raw fits (SOI Figs. 6/7: c1 = 4353 at ~10 e-/A^2, 52887 at
+  C = sqrt(N0 / (N0 + N_D)) -- exactly Larsen et al. 2023, eq. 2, C^2 = N0 / (N0 + N_D).
+* Larsen et al. 2023's own raw fits (SOI Figs. 6/7: c1 = 4353 at ~10 e-/A^2, 52887 at
   ~1300 e-/A^2) grow by 12 for a dose ratio of 130 ~ sqrt(130): amplitude fits.
 
 abTEM (1.0, ``abtem/mtf.py``) instead multiplies the Fourier transform by

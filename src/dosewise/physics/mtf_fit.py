@@ -1,4 +1,4 @@
-"""Measure a detector from vacuum: MTF fit (seed 003, eq. A.1) and readout N0 (eq. 2).
+"""Measure a detector from vacuum: MTF fit (Larsen et al. 2023, eq. A.1) and readout N0 (eq. 2).
 
 Following the convention in :mod:`dosewise.physics.mtf`, the fit is made to
 the *amplitude* spectrum sqrt(<|F|^2>), not to the power spectrum.
@@ -137,7 +137,7 @@ def fit_mtf(
 ) -> MTFFit:
     """Fit the amplitude spectrum of a vacuum ``region`` (>= 16 px a side).
 
-    ``floor="mtf"`` fits eq. A.1 as in seed 003: right when the tail C belongs
+    ``floor="mtf"`` fits eq. A.1 as in Larsen et al. 2023: right when the tail C belongs
     to the MTF itself. ``floor="readout"`` fits :func:`vacuum_amplitude`, the
     exact spectrum of eq. 3: use it to measure C for :func:`fit_readout_n0`.
     Eq. A.1 fitted to eq.-3 vacuum is biased even without noise (C off by

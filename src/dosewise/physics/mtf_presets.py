@@ -1,7 +1,7 @@
-"""Detector presets: named ranges of MTF parameters and readout noise (seed 003, Table 3).
+"""Detector presets: named ranges of MTF parameters and readout noise (Larsen et al. 2023, Table 3).
 
 A preset is a family of detectors; each draw is one detector (MTF parameters and N0).
-``mtf1``..``mtf5`` are seed 003's; ``dosewise fit-mtf --preset-out`` writes a preset
+``mtf1``..``mtf5`` are the paper's; ``dosewise fit-mtf --preset-out`` writes a preset
 fitted to the user's own detector, which every ``--mtf`` option accepts.
 """
 
@@ -25,7 +25,7 @@ _PRESET_KEYS = {"name", "c0_range", "c3_range", "n0_range_e_per_px"}
 
 
 class MTFPreset(BaseModel):
-    """A named range of detectors (seed 003, Table 3); each draw is one detector.
+    """A named range of detectors (Larsen et al. 2023, Table 3); each draw is one detector.
 
     The scintillator MTF itself has C = 0 in the simulation: the noise floor
     comes from the readout noise Poisson(N0), added after the MTF.
@@ -119,7 +119,7 @@ def write_preset_yaml(
     if provenance:
         body[_PROVENANCE_KEY] = _plain(provenance)
     header = (
-        "dosewise MTF preset (seed 003 eq. 1 + readout N0): use with --mtf " + path.name + "\n"
+        "dosewise MTF preset (Larsen et al. 2023, eq. 1 + readout N0): use with --mtf " + path.name + "\n"
         "c0 in units of Nyquist, c3 dimensionless, N0 in e-/px; each draw is uniform in the ranges."
     )
     return write_yaml(path, body, header=header, inputs=tuple(inputs))

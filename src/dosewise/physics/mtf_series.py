@@ -1,4 +1,4 @@
-"""A detector measured from a real dose series of vacuum (seed 003, Figs. 5 and 6).
+"""A detector measured from a real dose series of vacuum (Larsen et al. 2023, Figs. 5 and 6).
 
 :func:`fit_mtf_series` fits eq. 1 to the vacuum region of every frame (Fig. 5:
 c0, c3, C against dose) and, when the frame doses are known, eq. 2
@@ -8,8 +8,8 @@ simulator samples like mtf1..mtf5, and :func:`~dosewise.physics.mtf_presets.writ
 :func:`~dosewise.physics.mtf_presets.load_preset_yaml` keep it in a file that ``--mtf my_detector.yaml``
 accepts wherever a preset name is accepted.
 
-Two fits per frame when ``floor="mtf"``: the requested eq. A.1 fit (the seed's
-Fig. 5 values) and a ``floor="readout"`` fit of the exact eq. 3 vacuum spectrum.
+Two fits per frame when ``floor="mtf"``: the requested eq. A.1 fit (the values
+of Larsen et al. 2023, Fig. 5) and a ``floor="readout"`` fit of the exact eq. 3 vacuum spectrum.
 N0 and the preset come from the readout fits: their C is unbiased for eq. 2
 (see :func:`dosewise.physics.mtf_fit.fit_mtf`), and their c0, c3 describe the
 C = 0 scintillator MTF that the simulator applies before adding Poisson(N0).
@@ -33,12 +33,12 @@ from dosewise.physics.mtf_presets import MTFPreset
 from dosewise.units import dose_e_per_A2
 from dosewise.physics.mtf_fit import MTFFit, NoiseFloor, ReadoutFit, fit_mtf, fit_readout_n0
 
-# Seed 003 Fig. 5 marks the fits with R² >= 0.98; only those shape a preset by default.
+# Larsen et al. 2023, Fig. 5 marks the fits with R² >= 0.98; only those shape a preset by default.
 DEFAULT_MIN_R2 = 0.98
 # c0 and c3 ranges of a preset: the 5th..95th percentile of the accepted frames (min..max
 # for a handful of frames, one outlier of a long series does not widen the range).
 PRESET_PERCENTILES = (5.0, 95.0)
-# N0 of a preset: the fitted value +-50 %, as seed 003 does (N0 = 0.01 -> [0.005, 0.015]).
+# N0 of a preset: the fitted value +-50 %, as Larsen et al. 2023 does (N0 = 0.01 -> [0.005, 0.015]).
 N0_SPREAD = 0.5
 
 Region = tuple[int, int, int, int]
@@ -125,9 +125,9 @@ class MTFSeriesFit:
         """A simulator preset: c0, c3 over the accepted frames, N0 = fitted N0 ± ``n0_spread``.
 
         The c0 and c3 ranges are the ``percentiles`` (default 5..95 %) of the readout-form
-        fits with R² >= ``min_r2`` (default 0.98, the seed's mark in Fig. 5); frames below
+        fits with R² >= ``min_r2`` (default 0.98, the paper's mark in Fig. 5); frames below
         it -- mostly the lowest doses, where readout noise flattens the spectrum -- are
-        left out. The N0 range is N0 · (1 ∓ 0.5), as seed 003 varies its fitted N0.
+        left out. The N0 range is N0 · (1 ∓ 0.5), as Larsen et al. 2023 varies its fitted N0.
         """
         if self.readout is None:
             raise InvalidParameterError("a preset needs the N0 fit: give the dose of every frame (>= 2 frames)")

@@ -1,4 +1,4 @@
-"""Electron counting noise of a scintillator camera (seed 003, eq. 3).
+"""Electron counting noise of a scintillator camera (Larsen et al. 2023, eq. 3).
 
 The detected image, in electrons per pixel, is
 
@@ -7,7 +7,7 @@ The detected image, in electrons per pixel, is
 where ``I`` is the clean intensity normalised so that vacuum is ~1, ``N_D``
 the dose in e-/px and ``N0`` the readout noise in e-/px. Shot noise is spread
 by the scintillator's point spread function; readout noise arises after the
-scintillator and stays white. The seed models readout noise as Poisson(N0) for
+scintillator and stays white. Larsen et al. 2023 models readout noise as Poisson(N0) for
 lack of a better model, and so do we.
 """
 

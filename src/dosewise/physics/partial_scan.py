@@ -1,9 +1,9 @@
-"""Partial (sub-sampled) STEM scans by nearest-neighbour subsampling (seed 004).
+"""Partial (sub-sampled) STEM scans by nearest-neighbour subsampling (Ede 2020).
 
 A STEM image is a regular lattice of probe positions, so keeping every s-th
 position along each axis is physically the same as a coarser scan: coverage
 c = 1/s^2 of the original. This makes (sparse, full) training pairs from any
-single image. Seed 004's protocol keeps every s-th position from the first
+single image. Ede 2020's protocol keeps every s-th position from the first
 pixel (offset (0, 0): 512 px at s = 5 gives 103 positions per axis); random
 offsets are available for augmentation.
 """
@@ -20,7 +20,7 @@ import numpy as np
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.physics._rng import Seed, as_generator
 
-LOSS_STEPS = range(4, 11)  # seed 004 normalises over c in {1/s^2 : s = 4..10}
+LOSS_STEPS = range(4, 11)  # Ede 2020 normalises over c in {1/s^2 : s = 4..10}
 
 
 def _square_step(coverage: float, text: object) -> int:
@@ -157,13 +157,13 @@ def partial_scan(
 
 
 def p_raw(coverage: np.ndarray | float) -> np.ndarray:
-    """Seed 004 eq. 1: fitted MSE of a partial-STEM network vs coverage c."""
+    """Ede 2020, eq. 1: fitted MSE of a partial-STEM network vs coverage c."""
     c = np.asarray(coverage, dtype=np.float64)
     return 0.002211 - 0.037887 * c + 0.289451 * c**2
 
 
 def loss_normaliser_p(coverage: np.ndarray | float) -> np.ndarray:
-    """Seed 004 eq. 2: p(c) = p_raw(c) / mean(p_raw over c = 1/s^2, s = 4..10).
+    """Ede 2020, eq. 2: p(c) = p_raw(c) / mean(p_raw over c = 1/s^2, s = 4..10).
 
     Divide a coverage's MSE by p(c) so that training on mixed coverages does not
     over-weight the sparsest scans, whose losses are largest.
@@ -173,7 +173,7 @@ def loss_normaliser_p(coverage: np.ndarray | float) -> np.ndarray:
 
 
 def blur_target(image: np.ndarray, sigma_px: float = 2.5, size_px: int = 5) -> np.ndarray:
-    """Seed 004's training and test target: the full scan blurred by a ``size_px`` x ``size_px``
+    """Ede 2020's training and test target: the full scan blurred by a ``size_px`` x ``size_px``
     symmetric Gaussian kernel of ``sigma_px`` (reflecting borders); ``sigma_px = 0`` returns
     the image unchanged. Blurring suppresses the shot noise no network can predict, so
     losses rank examples by content rather than by their noise level."""

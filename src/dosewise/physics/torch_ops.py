@@ -82,7 +82,8 @@ def detector_image(
     n0_e_per_px: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Seed 003 eq. 3 on tensors: MTF[Poisson(N_D * I)] + Poisson(N0), in electron counts."""
+    """Larsen et al. 2023, eq. 3 on tensors: MTF[Poisson(N_D * I)] + Poisson(N0), in electron
+    counts."""
     n0 = check_n0(n0_e_per_px)
     counts = shot_noise(intensity.to(torch.float32), dose_e_per_px, generator)
     if mtf is not None:

@@ -1,4 +1,5 @@
-"""Seed 003 Figs. 2-4 style: segmented area against frame dose on a log axis, and overlays."""
+"""Larsen et al. 2023, Figs. 2-4 style: segmented area against frame dose on a log axis, and
+overlays."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def dose_sweep_figure(sweeps: Sequence[DoseSweep], title: str = "") -> Figure:
 
 
 def overlay_figure(frame: np.ndarray, mask: np.ndarray, reference: np.ndarray, title: str) -> Figure:
-    """The frame in grey, the segmentation in orange, the reference outline in cyan (seed 003 Fig. 2b)."""
+    """The frame in grey, the segmentation in orange, the reference outline in cyan
+    (Larsen et al. 2023, Fig. 2b)."""
     lo, hi = display_range(frame)
     grey = np.clip((frame - lo) / (hi - lo), 0, 1)
     rgb = np.repeat(grey[..., None], 3, axis=-1)

@@ -29,7 +29,8 @@ def montage(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int | No
 
 
 def mtf_fit_figure(fit: MTFFit, true_params: MTFParams | None = None, title: str = "") -> Figure:
-    """Seed 003 SOI Fig. 6/7 layout: raw spectrum with its fit, then the normalised eq. 1 MTF."""
+    """Larsen et al. 2023, SOI Fig. 6/7 layout: raw spectrum with its fit, then the normalised
+    eq. 1 MTF."""
     fig = Figure(figsize=(6.0, 6.4))
     top, bottom = fig.subplots(2, 1, sharex=True)
     q = np.asarray(fit.q_nyquist)
@@ -64,7 +65,8 @@ def readout_fit_figure(
     doses_e_per_px: Sequence[float], fitted_C: Sequence[float], n0_fit: float, n0_true: float | None = None,
     *, squared: bool = False, r2: float | None = None, title: str = "",
 ) -> Figure:
-    """Seed 003 Fig. 6: the MTF tail C (or C², ``squared``) against dose per pixel, with eq. 2."""
+    """Larsen et al. 2023, Fig. 6: the MTF tail C (or C², ``squared``) against dose per pixel,
+    with eq. 2."""
     fig = Figure(figsize=(5.5, 3.8))
     ax = fig.add_subplot(1, 1, 1)
     doses = np.asarray(doses_e_per_px, dtype=float)
@@ -87,7 +89,7 @@ def readout_fit_figure(
 
 
 def mtf_vs_dose_figure(series: MTFSeriesFit, *, min_r2: float = DEFAULT_MIN_R2, title: str = "") -> Figure:
-    """Seed 003 Fig. 5: fitted c0, c3 and C of every frame against frame dose (log axis).
+    """Larsen et al. 2023, Fig. 5: fitted c0, c3 and C of every frame against frame dose (log axis).
 
     Fits with R² >= ``min_r2`` carry a white dot; the orange line is the mean over all frames.
     Dose in e⁻/Å² when the pixel size is known, else in e⁻/px.

@@ -1,6 +1,6 @@
 """The line-profile figure of ``dosewise profile``: the image with the line, and each profile with its fit.
 
-Laid out like seed 002 Figs. 6–7: measured profile, background as a dotted
+Laid out like Katsuno et al. 2022, Figs. 6–7: measured profile, background as a dotted
 line, particle centres as dotted verticals, and the fitted diameters marked.
 """
 

@@ -25,7 +25,7 @@ def supersample_figure(panels: dict[str, np.ndarray], title: str) -> Figure:
 
 
 def edge_curve_figure(evaluation: SupersampleEvaluation) -> Figure:
-    """Root MSE against distance from the image edge per method (seed 004 Fig. 8)."""
+    """Root MSE against distance from the image edge per method (Ede 2020, Fig. 8)."""
     curve = evaluation.edge_curve()
     distances = np.flatnonzero(evaluation.edge_count > 0)
     fig = Figure(figsize=(6, 3.8))
@@ -33,7 +33,7 @@ def edge_curve_figure(evaluation: SupersampleEvaluation) -> Figure:
     for method in evaluation.methods:
         ax.plot(distances, curve[method], label=method, lw=1.2)
     ax.set(xlabel="distance from image edge (px)", ylabel="root MSE",
-           title="error vs distance from the edge (seed 004 Fig. 8)")
+           title="error vs distance from the edge (Ede 2020, Fig. 8)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -1,4 +1,5 @@
-"""Simulated HRTEM training data (seed 003): CeO2-supported Au particles, abTEM, CTF, MTF, noise.
+"""Simulated HRTEM training data (Larsen et al. 2023): CeO2-supported Au particles, abTEM, CTF,
+MTF, noise.
 
 Pipeline: :func:`build_supported_particle` (ASE) -> :func:`compute_exit_wave` (abTEM
 multislice, the expensive step, once per structure) -> :func:`image_from_exit_wave`

@@ -153,7 +153,7 @@ def structure_key(config: SimulationConfig, structure_index: int) -> str:
 def cached_structure(config: SimulationConfig, structure_index: int, cache_dir: Path | None) -> SimulatedStructure:
     """:func:`simulate_structure`, reusing an exit wave computed before for the same structure.
 
-    Datasets that differ only in dose range or detector (seed 003 Tables 2-3) share their
+    Datasets that differ only in dose range or detector (Larsen et al. 2023, Tables 2-3) share their
     structures, so a study computes each multislice once. Our own pickles, written atomically.
     """
     if cache_dir is None:
@@ -265,7 +265,7 @@ def simulate_hrtem_dataset(
 
     Samples ``s{structure:06d}_v{variant:03d}`` hold "clean" (float32, vacuum ≈ 1),
     "noisy" (float32 electron counts) and "mask" (uint8) plus their metadata. One exit
-    wave per structure serves all its variants (seed 003's image epochs). Pixel size is
+    wave per structure serves all its variants (Larsen et al. 2023's image epochs). Pixel size is
     drawn per structure, optics, dose and detector per variant. Structures whose
     variants are all in the store are skipped, so an interrupted run resumes where it
     stopped and produces the same samples as an uninterrupted one.
@@ -352,7 +352,7 @@ def simulate_dose_series(
     Frames ``f0000``.. carry the same arrays and metadata as a dataset sample plus
     ``frame_index``; only the dose and the noise realisation change between frames.
     ``microscope`` fixes the optics (its dose is ignored); by default they are drawn
-    from seed 003 Table 1 with ``seed``. The default margin covers the delocalisation
+    from Larsen et al. 2023, Table 1 with ``seed``. The default margin covers the delocalisation
     of these fixed optics.
     """
     if doses_e_per_A2 is None:

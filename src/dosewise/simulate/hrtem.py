@@ -1,6 +1,6 @@
 """HRTEM image formation: one abTEM multislice exit wave, then many cheap images from it.
 
-The multislice exit wave is the expensive part (seed 003, Methods §2). Everything
+The multislice exit wave is the expensive part (Larsen et al. 2023, Methods §2). Everything
 after it -- the objective lens (defocus, Cs), the temporal-coherence envelope, the
 image blur and the resampling to the detector pixel -- is a few FFTs in numpy,
 so :func:`image_from_exit_wave` can be called once per image epoch on the same wave.

@@ -1,4 +1,5 @@
-"""Segmentation label: the convex hull of the particle's projected atoms (seed 003, Methods §2)."""
+"""Segmentation label: the convex hull of the particle's projected atoms (Larsen et al. 2023,
+Methods §2)."""
 
 from __future__ import annotations
 

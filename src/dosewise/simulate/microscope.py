@@ -1,13 +1,13 @@
-"""Microscope parameter ranges (seed 003, Table 1) and one random draw of them.
+"""Microscope parameter ranges (Larsen et al. 2023, Table 1) and one random draw of them.
 
 Conventions, stated once here and converted once in :mod:`dosewise.simulate.hrtem`:
 
-* ``defocus_A``: positive = underfocus (the seed's abTEM ``defocus``), i.e. the
+* ``defocus_A``: positive = underfocus (Larsen et al. 2023's abTEM ``defocus``), i.e. the
   aberration coefficient C10 = -defocus_A.
 * ``focal_spread_A``: the *standard deviation* of the defocus spread. abTEM's
   ``focal_spread`` is the 1/e half-width (Kirkland), sqrt(2) times larger.
 * ``blur_A``: standard deviation of a Gaussian blur of the image (vibration, drift).
-* ``dose_e_per_A2``: the seed calls its distribution "exponential"; we draw it
+* ``dose_e_per_A2``: Larsen et al. 2023 calls its distribution "exponential"; we draw it
   log-uniform between the limits (uniform in log10 dose), so every decade of
   dose gets the same share of images -- what a dose-limit study needs.
 * ``pixel_size_A``: drawn once per structure, because it fixes the field of view
@@ -40,7 +40,7 @@ class MicroscopeParams(BaseModel):
 
 
 class MicroscopeRanges(BaseModel):
-    """Limits (low, high) of every drawn parameter; the defaults are seed 003 Table 1."""
+    """Limits (low, high) of every drawn parameter; the defaults are Larsen et al. 2023, Table 1."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -1,6 +1,6 @@
 """Bright-field TEM fields of nanoparticles at low magnification (mass-thickness contrast).
 
-At the 25-30 kx magnifications of seed 002 a particle of 30-200 nm is a dark, blurred
+At the 25-30 kx magnifications of Katsuno et al. 2022 a particle of 30-200 nm is a dark, blurred
 disc: the transmitted intensity falls as exp(-t / lambda) with the projected thickness t
 of the particle (a sphere or a flattened ellipsoid here). No lattice fringes, unlike the
 HRTEM simulator, so the two together cover both regimes a general denoiser meets. The

@@ -1,6 +1,6 @@
 """One labelled sample (clean, noisy, mask, metadata) from a structure's exit wave.
 
-This is the cheap per-image step that seed 003 repeats for every image epoch:
+This is the cheap per-image step that Larsen et al. 2023 repeats for every image epoch:
 lens + envelope + blur + binning (:func:`image_from_exit_wave`) on the whole
 simulation cell, crop of the margin (the periodic cell's seam and what the lens
 wrapped across it lie there), then the detector
@@ -25,7 +25,7 @@ from dosewise.simulate.structures import SupportedParticle
 from dosewise.units import dose_e_per_px
 
 MTFSpec = str | MTFParams | MTFPreset | None
-# Readout noise for a fixed detector (seed 003, Fig. 6: fitted N0 = 0.01 e-/px).
+# Readout noise for a fixed detector (Larsen et al. 2023, Fig. 6: fitted N0 = 0.01 e-/px).
 DEFAULT_N0_E_PER_PX = 0.01
 
 

@@ -1,4 +1,4 @@
-"""Random CeO2-supported Au nanoparticles for HRTEM simulation (seed 003, Methods §2).
+"""Random CeO2-supported Au nanoparticles for HRTEM simulation (Larsen et al. 2023, Methods §2).
 
 Geometry, seen along the beam (z):
 
@@ -9,7 +9,7 @@ Geometry, seen along the beam (z):
   interface is seen edge-on: the support fills the half of the field "below" the
   particle in the image plane, and is as thick along the beam as the particle.
   (No (111) plane can face the beam in a <110> zone axis -- [111] and [110] are
-  35° apart -- so a plan-view support under the particle would contradict the seed.)
+  35° apart -- so a plan-view support under the particle would contradict Larsen et al. 2023.)
 * the whole assembly is tilted off the zone axis by up to 3° and rotated at random
   about the optical axis, then cut to the cell; the support is built larger than
   the cell diagonal so that it still fills its half of the field after rotation.

@@ -1,4 +1,4 @@
-"""Adaptive learning-rate clipping (ALRC; Ede & Beanland 2019, used by seed 004).
+"""Adaptive learning-rate clipping (ALRC; Ede & Beanland 2019, used by Ede 2020).
 
 A few examples with huge losses (a blank crop, a detector glitch) can throw a
 small-batch training run off course. ALRC tracks the running mean mu1 and second
@@ -16,8 +16,8 @@ from torch import nn
 class ALRC(nn.Module):
     """Per-example loss clipping with exponential moving moments (buffers: saved in checkpoints).
 
-    Seed 004's constants are the defaults: mu1 = 25, mu2 = 30, beta1 = beta2 = 0.999, n = 3.
-    The seed's initial mu2 is below mu1**2, so the initial spread is taken as 0 (threshold
+    Ede 2020's constants are the defaults: mu1 = 25, mu2 = 30, beta1 = beta2 = 0.999, n = 3.
+    The paper's initial mu2 is below mu1**2, so the initial spread is taken as 0 (threshold
     mu1) until the moments have adapted to the actual losses.
     """
 
@@ -40,7 +40,7 @@ class ALRC(nn.Module):
         clipped = losses * scale
         if self.training:
             values = clipped.detach().to(torch.float64)
-            for value in values.flatten():  # one update per example, as with the seed's batch of 1
+            for value in values.flatten():  # one update per example, as with Ede 2020's batch of 1
                 self.mu1.mul_(self.beta1).add_((1 - self.beta1) * value)
                 self.mu2.mul_(self.beta2).add_((1 - self.beta2) * value**2)
         return clipped

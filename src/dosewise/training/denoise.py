@@ -1,11 +1,11 @@
-"""Denoising recipes (seed 002): paired low/high dose, Noise2Noise, or simulated pairs.
+"""Denoising recipes (Katsuno et al. 2022): paired low/high dose, Noise2Noise, or simulated pairs.
 
-All three train the restoration spine on a store of ``noisy`` -> ``clean`` pairs. Seed 002
-augments with flips only: rotations and crops were not effective there because the camera's
-pixel-wise noise correlations are not rotation invariant, so whole frames, flipped, are the
-default. Loss: L1 for paired and simulated data (seed 002); L2 for Noise2Noise, because the
-minimiser of L2 against an independent noisy target is the clean mean, whereas L1's is the
-median, which is biased for the few-count Poisson noise of low-dose frames.
+All three train the restoration spine on a store of ``noisy`` -> ``clean`` pairs.
+Katsuno et al. 2022 augments with flips only: rotations and crops were not effective there
+because the camera's pixel-wise noise correlations are not rotation invariant, so whole frames,
+flipped, are the default. Loss: L1 for paired and simulated data (Katsuno et al. 2022); L2 for
+Noise2Noise, because the minimiser of L2 against an independent noisy target is the clean mean,
+whereas L1's is the median, which is biased for the few-count Poisson noise of low-dose frames.
 """
 
 from __future__ import annotations

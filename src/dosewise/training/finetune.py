@@ -1,5 +1,5 @@
-"""Fine-tuning recipes (seed 000 §3.3 and §4.2-4.3): a downstream task on a labelled store,
-starting from random weights or from a (pre)trained checkpoint.
+"""Fine-tuning recipes (Kazimi et al. 2024, §3.3 and §4.2-4.3): a downstream task on a labelled
+store, starting from random weights or from a (pre)trained checkpoint.
 
 Downstream tasks and what they read from a simulator store:
 

@@ -1,6 +1,7 @@
 """Training losses by name: BCE (+ Dice) on logits for masks, L1/L2 for images.
 
-Seed 000 trains segmentation with BCE and restoration with L1 + L2; seed 002 uses L1.
+Kazimi et al. 2024 trains segmentation with BCE and restoration with L1 + L2;
+Katsuno et al. 2022 uses L1.
 """
 
 from __future__ import annotations

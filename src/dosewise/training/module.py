@@ -23,7 +23,7 @@ from dosewise.training.transfer import transfer_weights
 
 
 def monitored_metric(task: str) -> tuple[str, str]:
-    """The validation metric that picks the best checkpoint (seed 000: Dice, or L1 for
+    """The validation metric that picks the best checkpoint (Kazimi et al. 2024: Dice, or L1 for
     restoration), and whether higher or lower is better."""
     return ("val/dice", "max") if task == "segment" else ("val/l1", "min")
 

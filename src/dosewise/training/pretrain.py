@@ -1,4 +1,5 @@
-"""Self-supervised pretraining of a generator on unlabeled micrographs (seeds 000 and 001).
+"""Self-supervised pretraining of a generator on unlabeled micrographs (Kazimi et al. 2024 and the
+Kazimi et al. abstract).
 
 ``gan``: Pix2Pix. The generator maps a corrupted crop to the clean one; a conditional
 PatchGAN sees (input, output) pairs. Least-squares GAN losses (targets 1 real, 0 fake)
@@ -6,7 +7,7 @@ plus lambda * L1 for the generator, two Adam optimisers stepped alternately (man
 optimisation). ``dae``: the generator alone with an L1 reconstruction loss.
 
 Both log ``val/l1`` (generator output vs clean crop, on held-out images with a fixed
-corruption per image); the best checkpoint is the lowest, as seed 000 selects.
+corruption per image); the best checkpoint is the lowest, as Kazimi et al. 2024 selects.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class PretrainModule(pl.LightningModule):
 
     def generator_step(self, x: torch.Tensor, y: torch.Tensor, fake: torch.Tensor,
                        optimiser: Any) -> dict[str, torch.Tensor]:
-        """LSGAN: push D(x, G(x)) to 1, plus lambda * L1(G(x), y) (seed 000 eq. 3)."""
+        """LSGAN: push D(x, G(x)) to 1, plus lambda * L1(G(x), y) (Kazimi et al. 2024, eq. 3)."""
         score = self.discriminator(x, fake)
         loss_gan = F.mse_loss(score, torch.ones_like(score))
         loss_l1 = F.l1_loss(fake, y)

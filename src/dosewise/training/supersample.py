@@ -1,6 +1,6 @@
-"""Training a partial-scan supersampler (``dosewise train supersample``; seed 004 §II).
+"""Training a partial-scan supersampler (``dosewise train supersample``; Ede 2020, §II).
 
-The learning policy of seed 004, on the shared Lightning spine:
+The learning policy of Ede 2020, on the shared Lightning spine:
 
 - each example's MSE against the blurred full scan is multiplied by
   ``lambda_mse`` and divided by p(c) (eq. 1-2), or by p(c) tracked per coverage by a
@@ -43,7 +43,7 @@ SUPERSAMPLE_MONITOR = ("val/mse", "min")
 
 
 class CoverageNormaliser(nn.Module):
-    """p(c) per example: seed 004 eq. 2, a per-step moving average of the MSE, or 1."""
+    """p(c) per example: Ede 2020, eq. 2, a per-step moving average of the MSE, or 1."""
 
     def __init__(self, kind: str, steps: list[int], beta: float = 0.99) -> None:
         super().__init__()
@@ -55,7 +55,7 @@ class CoverageNormaliser(nn.Module):
     def forward(self, step: torch.Tensor, mse: torch.Tensor) -> torch.Tensor:
         if self.kind == "none":
             return torch.ones_like(mse)
-        if self.kind == "seed":
+        if self.kind == "paper":
             coverage = 1.0 / step.detach().cpu().double() ** 2
             return torch.as_tensor(loss_normaliser_p(coverage.numpy()), dtype=mse.dtype, device=mse.device)
         index = torch.tensor([self.steps.index(int(s)) for s in step], device=self.mse_ema.device)
@@ -102,7 +102,7 @@ class ReplayBuffer:
 
 
 class SupersampleModule(pl.LightningModule):
-    """Generator + seed 004's learning policy; ``network`` is all inference needs."""
+    """Generator + Ede 2020's learning policy; ``network`` is all inference needs."""
 
     def __init__(self, config: SupersampleConfig | dict[str, Any]) -> None:
         super().__init__()

@@ -175,7 +175,7 @@ def _callbacks(
 
 class PeriodicCheckpoint(ModelCheckpoint):
     """Keeps every N-th epoch, named by epochs completed (``epoch005.ckpt`` after 5 epochs),
-    as the seeds count them; Lightning's ``{epoch}`` is 0-based."""
+    as the papers count them; Lightning's ``{epoch}`` is 0-based."""
 
     def format_checkpoint_name(self, metrics: dict[str, torch.Tensor], *args: object,
                                **kwargs: object) -> str:
@@ -185,7 +185,7 @@ class PeriodicCheckpoint(ModelCheckpoint):
 
 class BestSoFarSnapshot(Checkpoint):
     """Copies ``best.ckpt`` to ``best_epoch005.ckpt`` every N epochs: the best-so-far model
-    at each checkpoint epoch, which seed 000's Tables 2-7 evaluate on the test set.
+    at each checkpoint epoch, which Kazimi et al. 2024's Tables 2-7 evaluate on the test set.
 
     A :class:`Checkpoint` subclass, so Lightning runs it after the best-checkpoint callback
     listed before it; that one saves at the end of the training epoch (after validation,

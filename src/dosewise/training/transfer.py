@@ -3,7 +3,7 @@ match is copied, the output layer (the head) is always left new.
 
 The head of a pretext generator predicts an image; a downstream task predicts a mask or
 another image, so its last layer is re-learned even when the shapes happen to agree
-(seed 000 §3.3). What was and was not transferred is reported, never silent.
+(Kazimi et al. 2024, §3.3). What was and was not transferred is reported, never silent.
 """
 
 from __future__ import annotations
