@@ -136,6 +136,17 @@ def test_every_package_is_on_a_floor() -> None:
         _floor_of(package)
 
 
+def test_docs_architecture_lists_the_same_floors() -> None:
+    text = (SOURCE.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    documented: dict[int, set[str]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 2 and cells[0].isdigit():
+            documented.setdefault(int(cells[0]), set()).update(
+                name.strip(" `") for name in cells[1].split(","))
+    assert documented == dict(enumerate(FLOORS))
+
+
 def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     path = tmp_path / "module.py"
     path.write_text("def f():\n    from dosewise.io import read_image\n", encoding="utf-8")
