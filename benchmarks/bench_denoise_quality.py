@@ -34,10 +34,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.ndimage import gaussian_filter
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.io import DatasetStore, read_image
+from dosewise.metrics import psnr_db, ssim
 from dosewise.simulate import simulate_hrtem_dataset
 from dosewise.simulate.particle_fields import particle_field
 from dosewise.simulate.stem_dataset import simulate_stem_dataset
@@ -82,8 +82,7 @@ def bm3d_poisson(counts: np.ndarray) -> np.ndarray:
 
 def scores(estimate: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
     data_range = float(clean.max() - clean.min())
-    return (peak_signal_noise_ratio(clean, estimate, data_range=data_range),
-            structural_similarity(clean, estimate, data_range=data_range))
+    return psnr_db(estimate, clean, data_range), ssim(estimate, clean, data_range)
 
 
 def run_simulated(denoiser: Denoiser, images: list[tuple[str, np.ndarray]]) -> tuple[list[dict], dict]:

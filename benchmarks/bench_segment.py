@@ -34,7 +34,7 @@ import torch
 
 from dosewise.infer import dice, segment
 from dosewise.io import DatasetStore, read_image, read_mask
-from dosewise.models import ModelConfig, build_model
+from dosewise.models import build_model
 from dosewise.simulate import simulate_hrtem_dataset
 from dosewise.config import TrainConfig
 from dosewise.checkpoint import load_model

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from dosewise.errors import InvalidParameterError
+from dosewise.errors import InvalidParameterError, describe_validation_error
 
 OptionsT = TypeVar("OptionsT", bound=pydantic.BaseModel)
 
@@ -37,7 +37,4 @@ def parse_options(model: type[OptionsT], name: str, defaults: dict[str, Any], op
     try:
         return model.model_validate({**defaults, **options})
     except pydantic.ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in error.errors()
-        )
-        raise InvalidParameterError(f"model {name!r}: invalid options ({problems})") from None
+        raise InvalidParameterError(f"model {name!r}: invalid options ({describe_validation_error(error)})") from None
