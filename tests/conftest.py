@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "real"
+from tests.helpers.paths import REAL_DATA_DIR
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
 
 from dosewise.analysis import (
     EDGE_10_90_PER_SIGMA,
@@ -15,23 +14,7 @@ from dosewise.analysis import (
 )
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-
-BLUR_PX = 1.5
-
-
-def sphere_image(
-    shape: tuple[int, int], spheres: list[tuple[float, float, float]], dose: float | None = 500.0,
-    contrast_per_px: float = 0.5 / 40, seed: int = 0,
-) -> np.ndarray:
-    """Bright-field image of spheres (x, y, R): dose · (1 − k·t(x, y)) blurred by σ = 1.5 px, Poisson noise."""
-    yy, xx = np.mgrid[: shape[0], : shape[1]].astype(float)
-    thickness = np.zeros(shape)
-    for cx, cy, radius in spheres:
-        thickness += 2.0 * np.sqrt(np.clip(radius**2 - (xx - cx) ** 2 - (yy - cy) ** 2, 0.0, None))
-    clean = gaussian_filter(1.0 - contrast_per_px * thickness, BLUR_PX)
-    if dose is None:
-        return clean.astype(np.float32)
-    return np.random.default_rng(seed).poisson(dose * clean).astype(np.float32)
+from tests.helpers.images import BLUR_PX, sphere_image
 
 
 # ----------------------------------------------------------------------------- sampling

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from dosewise.cli.main import app
 from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
 from dosewise.config import DataConfig, OptimiserConfig, TrainConfig
 from dosewise.training import train
+from tests.helpers.cli import invoke
 
-runner = CliRunner()
 DOSES_E_PER_PX = np.geomspace(0.3, 300.0, 10)
 PIXEL_SIZE_A = 0.5
 
@@ -55,8 +53,8 @@ def test_dose_sweep_scores_a_simulated_series_and_writes_figures(
     disc_segmenter: Path, disc_series: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "sweep"
-    result = runner.invoke(app, ["dose-sweep", str(disc_series), "--model", str(disc_segmenter),
-                                 "--name", "msd", "-o", str(out), "--device", "cpu", "--json"])
+    result = invoke("dose-sweep", str(disc_series), "--model", str(disc_segmenter),
+                    "--name", "msd", "-o", str(out), "--device", "cpu", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     (summary,) = report["sweeps"]
@@ -82,10 +80,10 @@ def test_dose_sweep_compares_models_on_a_real_stack_with_given_doses(
     tifffile.imwrite(stack, np.stack([store.sample(i).array("noisy") for i in store.ids()]), photometric="minisblack")
     out = tmp_path / "real"
     doses = ",".join(f"{d:.4g}" for d in DOSES_E_PER_PX)
-    result = runner.invoke(app, ["dose-sweep", str(stack), "--model", str(disc_segmenter), "--model",
-                                 str(disc_segmenter), "--name", "a", "--name", "b", "--doses", doses,
-                                 "--dose-unit", "e/px", "--pixel-size", str(PIXEL_SIZE_A), "-o", str(out),
-                                 "--device", "cpu", "--json"])
+    result = invoke("dose-sweep", str(stack), "--model", str(disc_segmenter), "--model",
+                    str(disc_segmenter), "--name", "a", "--name", "b", "--doses", doses,
+                    "--dose-unit", "e/px", "--pixel-size", str(PIXEL_SIZE_A), "-o", str(out),
+                    "--device", "cpu", "--json")
     assert result.exit_code == 0, result.output
     a, b = json.loads(result.stdout)["sweeps"]
     assert a["target_source"] == "last frame" and "mean_f1" not in a
@@ -99,7 +97,7 @@ def test_dose_sweep_refuses_a_stack_without_doses(disc_segmenter: Path, tmp_path
     stack = tmp_path / "series.tif"
     tifffile.imwrite(stack, np.ones((3, 32, 32), np.float32), photometric="minisblack")
     out = tmp_path / "none"
-    result = runner.invoke(app, ["dose-sweep", str(stack), "--model", str(disc_segmenter), "-o", str(out)])
+    result = invoke("dose-sweep", str(stack), "--model", str(disc_segmenter), "-o", str(out))
     assert result.exit_code == 2
     assert "dose of 3 of 3 frames is unknown" in result.output and "Traceback" not in result.output
     assert not out.exists()

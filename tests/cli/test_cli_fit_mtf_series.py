@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import assert_one_line_error, invoke  # tests/cli is on sys.path (no __init__.py)
 
 from dosewise.physics import MTFParams, detector_image
+from tests.helpers.cli import assert_one_line_error, invoke
 
 DOSES_E_PER_PX = np.geomspace(0.01, 10.0, 8)
 PIXEL_SIZE_A = 0.5

@@ -7,16 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
-from typer.testing import CliRunner
 
-from dosewise.cli import app
-from dosewise.io import DatasetStore
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers.cli import invoke
 
 
 def test_pretrain_folder_then_finetune(tmp_path: Path, disc_store_cli: Path) -> None:

@@ -8,43 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
-from typer.testing import CliRunner
 
-from dosewise.cli import app
+from tests.helpers.cli import assert_one_line_error, invoke
+from tests.helpers.images import sphere_image
 
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def _pair(dose: float | None, seed: int = 0) -> np.ndarray:
-    """Spheres of 40 and 30 px diameter, centres 48 px apart, blurred by σ = 1.5 px."""
-    yy, xx = np.mgrid[:80, :160].astype(float)
-    thickness = sum(
-        2.0 * np.sqrt(np.clip(r**2 - (xx - cx) ** 2 - (yy - 40.0) ** 2, 0.0, None)) for cx, r in ((60.0, 20.0), (108.0, 15.0))
-    )
-    clean = gaussian_filter(1.0 - thickness * 0.5 / 40, 1.5)
-    if dose is None:
-        return clean.astype(np.float32)
-    return np.random.default_rng(seed).poisson(dose * clean).astype(np.float32)
+# Spheres of 40 and 30 px diameter, centres 48 px apart, blurred by σ = 1.5 px.
+SPHERE_PAIR = [(60.0, 40.0, 20.0), (108.0, 40.0, 15.0)]
 
 
 @pytest.fixture()
 def images(tmp_path: Path) -> tuple[Path, Path]:
     raw, denoised = tmp_path / "raw.npy", tmp_path / "denoised.npy"
-    np.save(raw, _pair(dose=300.0))
-    np.save(denoised, _pair(dose=None))
+    np.save(raw, sphere_image((80, 160), SPHERE_PAIR, dose=300.0))
+    np.save(denoised, sphere_image((80, 160), SPHERE_PAIR, dose=None))
     return raw, denoised
 
 

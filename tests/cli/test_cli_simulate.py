@@ -6,16 +6,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.io import DatasetStore
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers.cli import invoke
 
 
 def test_simulate_hrtem_writes_and_resumes(tmp_path: Path) -> None:

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.io import DatasetStore
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers.cli import invoke
 
 
 def test_simulate_stem_writes_the_given_count_and_resumes(tmp_path: Path) -> None:

@@ -8,15 +8,13 @@ from pathlib import Path
 import numpy as np
 import tifffile
 from scipy import ndimage
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.io import DatasetStore
 from dosewise.checkpoint import load_model
 from dosewise.training import split_for
 from dosewise.training.denoise import denoise_config
+from tests.helpers.cli import invoke
 
-runner = CliRunner()
 SIZE, UP, DOSE_E_PER_PX = 48, 4, 5.0
 
 
@@ -42,9 +40,9 @@ def _pair_folders(root: Path, n: int = 10) -> tuple[Path, Path]:
 def test_paired_training_beats_the_identity_baseline(tmp_path: Path) -> None:
     low_dir, high_dir = _pair_folders(tmp_path)
     out = tmp_path / "run"
-    result = runner.invoke(app, [str(a) for a in (
+    result = invoke(
         "train", "denoise", "--pairs", low_dir, high_dir, "--model", "unet-2-44", "--epochs", 12,
-        "--batch-size", 4, "--lr", 3e-3, "--device", "cpu", "--out", out, "--json")])
+        "--batch-size", 4, "--lr", 3e-3, "--device", "cpu", "--out", out, "--json")
     assert result.exit_code == 0, result.output
     store = DatasetStore.open(out / "pairs.zarr")
     assert len(store) == 10 and "shift_px" in store.sample(store.ids()[0]).metadata
@@ -62,6 +60,6 @@ def test_paired_training_beats_the_identity_baseline(tmp_path: Path) -> None:
 def test_unpaired_files_are_one_line_errors(tmp_path: Path) -> None:
     low_dir, high_dir = _pair_folders(tmp_path, n=2)
     (high_dir / "field01_high.tif").unlink()
-    result = runner.invoke(app, ["train", "denoise", "--pairs", str(low_dir), str(high_dir), "--out", str(tmp_path / "o")])
+    result = invoke("train", "denoise", "--pairs", str(low_dir), str(high_dir), "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and "field01_low.tif" in result.output
     assert len(result.output.strip().splitlines()) == 1

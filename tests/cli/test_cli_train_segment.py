@@ -8,16 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.io import DatasetStore, read_image
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers.cli import invoke
 
 
 def test_train_then_segment(tmp_path: Path, disc_store_cli: Path) -> None:

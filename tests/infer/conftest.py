@@ -1,4 +1,4 @@
-"""A tiny trained restoration checkpoint (noisy -> clean discs, 4-layer MSD-net) and images."""
+"""A tiny trained restoration checkpoint (noisy -> clean discs, 4-layer MSD-net) and a copy per test."""
 
 from __future__ import annotations
 
@@ -12,35 +12,7 @@ from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
 from dosewise.config import DataConfig, OptimiserConfig, TrainConfig
 from dosewise.training import train
-
-SIZE = 40
-DOSE_E_PER_PX = 20.0
-
-
-def noisy_discs(rng: np.random.Generator, shape: tuple[int, int] = (SIZE, SIZE)) -> tuple[np.ndarray, np.ndarray]:
-    """Clean image (vacuum 1, discs at 0.55) and a shot-noisy copy in counts."""
-    yy, xx = np.mgrid[: shape[0], : shape[1]]
-    clean = np.ones(shape, np.float32)
-    for _ in range(int(rng.integers(1, 4))):
-        r = rng.uniform(4, 8)
-        cy, cx = rng.uniform(r, shape[0] - r), rng.uniform(r, shape[1] - r)
-        clean[(yy - cy) ** 2 + (xx - cx) ** 2 <= r**2] = 0.55
-    noisy = rng.poisson(DOSE_E_PER_PX * clean).astype(np.float32)
-    return clean, noisy
-
-
-def disc_frames(shape: tuple[int, ...], seed: int = 1) -> np.ndarray:
-    """Noisy disc frames in counts, ``(H, W)`` or ``(N, H, W)``."""
-    rng = np.random.default_rng(seed)
-    n = shape[0] if len(shape) == 3 else 1
-    stack = np.stack([noisy_discs(rng, shape[-2:])[1] for _ in range(n)])
-    return stack if len(shape) == 3 else stack[0]
-
-
-@pytest.fixture()
-def make_frames():
-    """``make_frames(shape, seed=1)``: noisy disc frames in counts."""
-    return disc_frames
+from tests.helpers.discs import FRAMES_DOSE_E_PER_PX, noisy_discs
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +24,7 @@ def restore_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for index in range(8):
         clean, noisy = noisy_discs(rng)
         store.write_sample(f"s{index:06d}_v000", {"clean": clean, "noisy": noisy},
-                           {"dose_e_per_px": DOSE_E_PER_PX})
+                           {"dose_e_per_px": FRAMES_DOSE_E_PER_PX})
     config = TrainConfig(
         task="restore",
         model=ModelConfig(name="msdnet", options={"depth": 4, "max_dilation": 4}),

@@ -16,6 +16,7 @@ from dosewise.infer.denoise import Denoiser
 from dosewise.infer.onnx_backend import OnnxForward
 from dosewise.models import ModelConfig
 from dosewise.checkpoint import load_model
+from tests.helpers.discs import disc_frames
 
 
 def assert_agree(a: np.ndarray, b: np.ndarray, fraction: float = 1e-3) -> float:
@@ -27,8 +28,8 @@ def assert_agree(a: np.ndarray, b: np.ndarray, fraction: float = 1e-3) -> float:
     return relative
 
 
-def test_torch_output_is_the_networks_restored_image_in_target_units(restore_checkpoint: Path, make_frames) -> None:
-    image = make_frames((77, 131))
+def test_torch_output_is_the_networks_restored_image_in_target_units(restore_checkpoint: Path) -> None:
+    image = disc_frames((77, 131))
     denoiser = Denoiser.from_checkpoint(restore_checkpoint, device="cpu", tile_px=64)
     out = denoiser(image)
     assert out.shape == image.shape and out.dtype == np.float32
@@ -39,12 +40,12 @@ def test_torch_output_is_the_networks_restored_image_in_target_units(restore_che
     assert 0.3 < float(np.median(out)) < 2.0
 
 
-def test_input_scaled_model_returns_the_frames_own_units_for_any_gain(restore_checkpoint: Path, make_frames) -> None:
+def test_input_scaled_model_returns_the_frames_own_units_for_any_gain(restore_checkpoint: Path) -> None:
     """target_scale="input" (every denoise recipe): output = network * std + mean of the
     frame, so a camera with 10x the gain and an offset gets 10x the output plus that offset."""
     model = replace(load_model(restore_checkpoint), target_scale="input")
     denoiser = Denoiser(model, device="cpu", tile_px=64)
-    frames = make_frames((2, 64, 80))
+    frames = disc_frames((2, 64, 80))
     out = denoiser(frames)
     scaled = denoiser(10.0 * frames + 100.0)
     np.testing.assert_allclose(scaled, 10.0 * out + 100.0, rtol=1e-4, atol=1e-2)
@@ -53,12 +54,12 @@ def test_input_scaled_model_returns_the_frames_own_units_for_any_gain(restore_ch
     np.testing.assert_allclose(out[0], raw[0, 0].detach().numpy() * std + mean, rtol=1e-4, atol=1e-3)
 
 
-def test_onnx_and_torch_agree_on_an_odd_sized_image_and_a_batch(checkpoint_copy: Path, make_frames) -> None:
+def test_onnx_and_torch_agree_on_an_odd_sized_image_and_a_batch(checkpoint_copy: Path) -> None:
     torch_denoiser = Denoiser.from_checkpoint(checkpoint_copy, device="cpu", tile_px=64, batch_size=3)
     onnx_denoiser = Denoiser.from_checkpoint(checkpoint_copy, backend="onnx", tile_px=64, batch_size=3)
-    image = make_frames((77, 131))
+    image = disc_frames((77, 131))
     assert_agree(onnx_denoiser(image), torch_denoiser(image))
-    batch = make_frames((3, 77, 131), seed=2)
+    batch = disc_frames((3, 77, 131), seed=2)
     onnx_batch = onnx_denoiser(batch)
     assert onnx_batch.shape == batch.shape and onnx_batch.dtype == np.float32
     assert_agree(onnx_batch, torch_denoiser(batch))

@@ -7,31 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.infer import denoise as denoise_module
 from dosewise.infer.denoise import Denoiser
 from dosewise.io import read_image, write_image
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers.cli import assert_one_line_error, invoke
+from tests.helpers.discs import disc_frames
 
 
-def assert_one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
-def test_denoise_writes_one_float32_tiff_per_input(restore_checkpoint: Path, make_frames, tmp_path: Path) -> None:
-    single = make_frames((45, 70), seed=1)
-    stack = make_frames((3, 40, 40), seed=2)
+def test_denoise_writes_one_float32_tiff_per_input(restore_checkpoint: Path, tmp_path: Path) -> None:
+    single = disc_frames((45, 70), seed=1)
+    stack = disc_frames((3, 40, 40), seed=2)
     np.save(tmp_path / "single.npy", single)
     write_image(tmp_path / "stack.tif", stack, pixel_size_A=0.5)
     out = tmp_path / "out"
@@ -49,9 +35,9 @@ def test_denoise_writes_one_float32_tiff_per_input(restore_checkpoint: Path, mak
     np.testing.assert_allclose(second.data, denoiser(stack), atol=1e-5)
 
 
-def test_denoise_refuses_to_overwrite_an_input(restore_checkpoint: Path, make_frames, tmp_path: Path) -> None:
-    write_image(tmp_path / "a.tif", make_frames((32, 32)))
-    original = write_image(tmp_path / "a_denoised.tif", make_frames((32, 32), seed=9))
+def test_denoise_refuses_to_overwrite_an_input(restore_checkpoint: Path, tmp_path: Path) -> None:
+    write_image(tmp_path / "a.tif", disc_frames((32, 32)))
+    original = write_image(tmp_path / "a_denoised.tif", disc_frames((32, 32), seed=9))
     before = original.read_bytes()
     result = invoke("denoise", tmp_path / "a.tif", tmp_path / "a_denoised.tif", "-o", tmp_path,
                     "--model", restore_checkpoint, "--device", "cpu")
@@ -61,10 +47,10 @@ def test_denoise_refuses_to_overwrite_an_input(restore_checkpoint: Path, make_fr
 
 
 def test_missing_default_model_is_a_one_line_error(
-    monkeypatch: pytest.MonkeyPatch, make_frames, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(denoise_module, "DEFAULT_MODEL_RESOURCE", "weights/not-installed.ckpt")
-    write_image(tmp_path / "a.tif", make_frames((32, 32)))
+    write_image(tmp_path / "a.tif", disc_frames((32, 32)))
     result = invoke("denoise", tmp_path / "a.tif", "-o", tmp_path / "out")
     assert_one_line_error(result, "no default denoising model is installed", "--model")
     assert not (tmp_path / "out").exists()

@@ -6,25 +6,18 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.infer.denoise import Denoiser
 from dosewise.infer.stream import folder_items, run_stream, stack_items
 from dosewise.io import read_image, write_image
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers.cli import invoke
+from tests.helpers.discs import disc_frames
 
 
 def test_stream_of_a_20_frame_stack_writes_20_frames_in_order(
-    restore_checkpoint: Path, make_frames, tmp_path: Path
+    restore_checkpoint: Path, tmp_path: Path
 ) -> None:
-    stack = make_frames((20, 48, 56), seed=4)
+    stack = disc_frames((20, 48, 56), seed=4)
     source = write_image(tmp_path / "movie.tif", stack)
     out = tmp_path / "out"
     result = invoke("stream", source, "-o", out, "--model", restore_checkpoint, "--device", "cpu",
@@ -41,10 +34,10 @@ def test_stream_of_a_20_frame_stack_writes_20_frames_in_order(
         np.testing.assert_allclose(frame, denoiser(stack[index]), rtol=0, atol=1e-5)
 
 
-def test_a_nan_frame_in_a_stack_is_reported_and_skipped(restore_checkpoint: Path, make_frames, tmp_path: Path) -> None:
+def test_a_nan_frame_in_a_stack_is_reported_and_skipped(restore_checkpoint: Path, tmp_path: Path) -> None:
     import tifffile
 
-    stack = make_frames((4, 32, 32))
+    stack = disc_frames((4, 32, 32))
     stack[2, 5, 5] = np.nan
     source = tmp_path / "stack.tif"
     tifffile.imwrite(source, stack, imagej=True, metadata={"axes": "ZYX"})
@@ -57,7 +50,7 @@ def test_a_nan_frame_in_a_stack_is_reported_and_skipped(restore_checkpoint: Path
 
 
 def test_folder_with_one_corrupt_file_among_six_gives_five_outputs(
-    checkpoint_copy: Path, make_frames, tmp_path: Path
+    checkpoint_copy: Path, tmp_path: Path
 ) -> None:
     folder = tmp_path / "incoming"
     folder.mkdir()
@@ -65,7 +58,7 @@ def test_folder_with_one_corrupt_file_among_six_gives_five_outputs(
         if index == 3:
             (folder / "img_03.tif").write_bytes(b"II*\x00 this is not a TIFF")
         else:
-            write_image(folder / f"img_{index:02d}.tif", make_frames((40, 44), seed=index))
+            write_image(folder / f"img_{index:02d}.tif", disc_frames((40, 44), seed=index))
     out = tmp_path / "out"
     result = invoke("stream", folder, "-o", out, "--model", checkpoint_copy, "--backend", "onnx",
                     "--tile", 64, "--watch", 0, "--json")

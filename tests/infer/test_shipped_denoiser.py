@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio
-from typer.testing import CliRunner
 
-from dosewise.cli import app
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.io import read_image, write_image
 from dosewise.simulate.particle_fields import particle_field
+from tests.helpers.cli import invoke
 
 
 def noisy_field(dose_e_per_px: float, seed: int = 123) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +43,7 @@ def test_default_model_beats_the_noisy_input_by_5_db_in_the_inputs_units() -> No
 def test_dosewise_denoise_without_model_uses_the_shipped_one(tmp_path: Path) -> None:
     _, counts = noisy_field(10.0)
     image = write_image(tmp_path / "frame.tif", counts)
-    result = CliRunner().invoke(app, ["denoise", str(image), "-o", str(tmp_path / "out")])
+    result = invoke("denoise", str(image), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     out = read_image(tmp_path / "out" / "frame_denoised.tif").data
     assert out.shape == counts.shape and np.std(out) < np.std(counts)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from simhelpers import DIAMETER_RANGE_A, PIXEL_SIZE_A, SAMPLING_A, SIZE_PX, Simulated
 
 from dosewise.simulate.hrtem import compute_exit_wave
 from dosewise.simulate.structures import build_supported_particle
+from tests.helpers.simulate import DIAMETER_RANGE_A, PIXEL_SIZE_A, SAMPLING_A, SIZE_PX, Simulated
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from simhelpers import FAST, SIZE_PX
 
 import dosewise.simulate.dataset as dataset
 from dosewise.errors import InvalidParameterError, OutputFileError
@@ -13,6 +12,8 @@ from dosewise.io.store import DatasetStore
 from dosewise.simulate.dataset import sample_id, simulate_dose_series, simulate_hrtem_dataset
 from dosewise.simulate.hrtem import lens_margin_A
 from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
+from tests.helpers.simulate import FAST, SIZE_PX
+from tests.helpers.stores import store_contents
 
 STRUCTURE_KEYS = {"diameter_A", "truncation_layer", "truncation_offset_A", "tilt_deg",
                   "tilt_azimuth_deg", "rotation_deg", "n_au_atoms", "n_support_atoms"}
@@ -23,11 +24,6 @@ METADATA_KEYS = STRUCTURE_KEYS | OPTICS_KEYS | {
     "mtf_c0", "mtf_c3", "mtf_C", "n0_e_per_px", "hull_area_px", "mask_area_px", "seed",
     "structure_index", "frozen_phonons",
 }
-
-
-def _contents(path: Path) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
-    store = DatasetStore.open(path)
-    return {i: (store.sample(i).metadata, store.sample(i).arrays()) for i in store.ids()}
 
 
 def _assert_same(a: dict, b: dict) -> None:
@@ -89,7 +85,7 @@ def test_same_seed_gives_identical_samples_in_parallel(small_dataset: Path, tmp_
     out = tmp_path / "again.zarr"
     simulate_hrtem_dataset(out, n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
                            workers=2, **FAST)
-    _assert_same(_contents(small_dataset), _contents(out))
+    _assert_same(store_contents(small_dataset), store_contents(out))
 
 
 def test_interrupted_run_resumes_and_recomputes_only_what_is_missing(
@@ -117,7 +113,7 @@ def test_interrupted_run_resumes_and_recomputes_only_what_is_missing(
                         lambda config, s: computed.append(s) or real_structure(config, s))
     report = simulate_hrtem_dataset(out, n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4", **FAST)
     assert computed == [1] and report.structures_skipped == [0] and report.samples_written == 2
-    _assert_same(_contents(small_dataset), _contents(out))
+    _assert_same(store_contents(small_dataset), store_contents(out))
 
 
 def test_resume_with_other_settings_is_refused(small_dataset: Path) -> None:
@@ -174,12 +170,12 @@ def test_structure_cache_reuses_exit_waves_across_dose_ranges_and_detectors(
     simulate_hrtem_dataset(tmp_path / "a.zarr", n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
                            structure_cache=cache, **FAST)
     assert computed == [0, 1] and len(list(cache.glob("*.pkl"))) == 2
-    _assert_same(_contents(small_dataset), _contents(tmp_path / "a.zarr"))  # the cache changes nothing
+    _assert_same(store_contents(small_dataset), store_contents(tmp_path / "a.zarr"))  # the cache changes nothing
     simulate_hrtem_dataset(tmp_path / "b.zarr", n_structures=2, variants_per_structure=3, seed=11, mtf="mtf1",
                            dose_range_e_per_A2=(10.0, 1e4), structure_cache=cache, **FAST)
     assert computed == [0, 1]  # other detector and dose range: same structures, no new multislice
-    b = _contents(tmp_path / "b.zarr")
-    a = _contents(small_dataset)
+    b = store_contents(tmp_path / "b.zarr")
+    a = store_contents(small_dataset)
     for key in a:
         assert b[key][0]["diameter_A"] == a[key][0]["diameter_A"]
         np.testing.assert_array_equal(b[key][1]["mask"], a[key][1]["mask"])

@@ -17,8 +17,7 @@ from dosewise.simulate.hrtem import (
 )
 from dosewise.simulate.mask import hull_mask
 from dosewise.simulate.microscope import MicroscopeParams
-
-from simhelpers import PIXEL_SIZE_A, SIZE_PX, Simulated
+from tests.helpers.simulate import PIXEL_SIZE_A, SIZE_PX, Simulated
 
 OPTICS = MicroscopeParams(energy_eV=300e3, defocus_A=60.0, cs_um=8.0, focal_spread_A=12.0,
                           blur_A=0.4, dose_e_per_A2=1e3)

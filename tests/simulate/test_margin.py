@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
-from simhelpers import DIAMETER_RANGE_A, PIXEL_SIZE_A, SAMPLING_A, SIZE_PX
 
 from dosewise.simulate.dataset import SimulationConfig, simulate_structure
 from dosewise.simulate.hrtem import compute_exit_wave, lens_margin_A, pixel_origin_A
 from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges, make_ranges
 from dosewise.simulate.render import Detector, render_sample
 from dosewise.simulate.structures import build_supported_particle
+from tests.helpers.simulate import DIAMETER_RANGE_A, PIXEL_SIZE_A, SAMPLING_A, SIZE_PX
 
 FIELD_A = SIZE_PX * PIXEL_SIZE_A
 # The most delocalising optics of seed 003 Table 1: |defocus| and Cs at their maxima,

@@ -26,6 +26,7 @@ from dosewise.simulate import (
 from dosewise.simulate.hrtem import electron_wavelength_A
 from dosewise.simulate.stem import probe_otf
 from dosewise.simulate.stem_crystals import MATERIALS, all_zones, place_columns
+from tests.helpers.stores import store_contents
 
 SIZE = 64
 LABELS = ("noisy", "noise_free", "clean", "superres")
@@ -36,11 +37,6 @@ OPEN_ZONES = "Au[100],Au[110],Pt[100],W[100],W[111],Fe[111],SrTiO3[100],MoS2,Si[
 def _sample(i: int, materials: str | None = None, **ranges: object):
     return stem_sample(StemRanges(**ranges), parse_materials(materials), size_px=SIZE,
                        scene_rng=np.random.default_rng([i, 0]), noise_rng=np.random.default_rng([i, 1]))
-
-
-def _contents(path: Path) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
-    store = DatasetStore.open(path)
-    return {i: (store.sample(i).metadata, store.sample(i).arrays()) for i in store.ids()}
 
 
 # --- crystals -----------------------------------------------------------------------------
@@ -233,15 +229,15 @@ def test_dataset_resumes_to_the_same_samples(tmp_path: Path) -> None:
     assert store.attrs["kind"] == "stem" and store.attrs["simulation"]["seed"] == 9
 
     simulate_stem_dataset(parts, 2, **kwargs)
-    early = _contents(parts)
+    early = store_contents(parts)
     resumed = simulate_stem_dataset(parts, 5, **kwargs)
     assert resumed.structures_skipped == [0, 1] and resumed.samples_written == 3
-    after = _contents(parts)
+    after = store_contents(parts)
     for key, (meta, arrays) in early.items():
         assert after[key][0] == meta
         for name in arrays:
             np.testing.assert_array_equal(after[key][1][name], arrays[name])
-    expected = _contents(whole)
+    expected = store_contents(whole)
     assert after.keys() == expected.keys()
     for key in expected:
         assert after[key][0] == expected[key][0]
@@ -256,7 +252,7 @@ def test_parallel_workers_write_the_same_samples(tmp_path: Path, monkeypatch: py
     serial, parallel = tmp_path / "serial.zarr", tmp_path / "parallel.zarr"
     simulate_stem_dataset(serial, 4, size_px=32, seed=1, progress=False, materials="Au,MoS2")
     simulate_stem_dataset(parallel, 4, size_px=32, seed=1, progress=False, materials="Au,MoS2", workers=2)
-    a, b = _contents(serial), _contents(parallel)
+    a, b = store_contents(serial), store_contents(parallel)
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key][1]["noisy"], b[key][1]["noisy"])

@@ -1,4 +1,4 @@
-"""Synthetic STEM scans in a folder (see sshelpers.py) and a
+"""Synthetic STEM scans in a folder (see tests/helpers/supersample.py) and a
 tiny supersampler trained on them once per session."""
 
 from __future__ import annotations
@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sshelpers import tiny_config, write_scans
 
 from dosewise.training.supersample import train_supersampler
+from tests.helpers.configs import tiny_supersample_config
+from tests.helpers.supersample import write_scans
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +19,7 @@ def scan_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_supersampler(scan_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = tiny_config(scan_folder, tmp_path_factory.mktemp("run"), epochs=12)
+    config = tiny_supersample_config(scan_folder, tmp_path_factory.mktemp("run"), epochs=12)
     result = train_supersampler(config, progress=False)
     assert result.best_checkpoint is not None
     return result.best_checkpoint

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sshelpers import lattice_scan, tiny_config
 
 from dosewise.data.partial_scans import PartialScanDataset, scale_to_unit
 from dosewise.data.unlabeled import find_sources
@@ -16,6 +15,8 @@ from dosewise.infer.supersample import Supersampler
 from dosewise.checkpoint import load_supersampler
 from dosewise.physics.partial_scan import blur_target, partial_scan
 from dosewise.training.supersample import train_supersampler
+from tests.helpers.configs import tiny_supersample_config
+from tests.helpers.supersample import lattice_scan
 
 
 def test_pairs_have_the_drawn_coverage_and_a_blurred_target(scan_folder: Path) -> None:
@@ -45,8 +46,8 @@ def test_validation_items_cycle_through_the_steps_at_offset_zero(scan_folder: Pa
 
 def test_training_beats_the_untrained_interpolation(scan_folder: Path, tmp_path: Path,
                                                    trained_supersampler: Path) -> None:
-    untrained = train_supersampler(tiny_config(scan_folder, tmp_path / "zero", epochs=1, optimiser={"lr": 1e-12}),
-                                   progress=False)
+    untrained = train_supersampler(
+        tiny_supersample_config(scan_folder, tmp_path / "zero", epochs=1, optimiser={"lr": 1e-12}), progress=False)
     trained = load_supersampler(trained_supersampler)
     before, after = untrained.metrics["val/mse"], trained.metadata["metrics"]["val/mse"]
     assert after < 0.8 * before
@@ -96,8 +97,8 @@ def test_bad_inputs_are_one_line_errors(trained_supersampler: Path, tmp_path: Pa
 
 
 def test_one_stage_refuses_a_scan_of_another_step(scan_folder: Path, tmp_path: Path) -> None:
-    config = tiny_config(scan_folder, tmp_path, epochs=1, model={"name": "dlss-one-stage", "options": {"step": 4, "width": 16, "blocks": 2}},
-                         data={"steps": [4]})
+    config = tiny_supersample_config(scan_folder, tmp_path, epochs=1, model={"name": "dlss-one-stage", "options": {"step": 4, "width": 16, "blocks": 2}},
+                                     data={"steps": [4]})
     result = train_supersampler(config, progress=False)
     supersampler = Supersampler(result.last_checkpoint, device="cpu")
     image = lattice_scan(np.random.default_rng(0), size=64)

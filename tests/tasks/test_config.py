@@ -7,19 +7,18 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from conftest import tiny_config
 
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.config import TrainConfig
 from dosewise.training import make_loss
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers.configs import tiny_train_config
+from tests.helpers.paths import REPO_ROOT
 
 
 def test_yaml_round_trip(tmp_path: Path) -> None:
-    config = tiny_config(tmp_path / "d.zarr", tmp_path / "out",
-                         data={"store": tmp_path / "d.zarr", "extra_noise_dose_e_per_px": [5, 50],
-                               "normalisation": {"kind": "fixed", "mean": 2.0, "std": 3.0}})
+    config = tiny_train_config(tmp_path / "d.zarr", tmp_path / "out",
+                               data={"store": tmp_path / "d.zarr", "extra_noise_dose_e_per_px": [5, 50],
+                                     "normalisation": {"kind": "fixed", "mean": 2.0, "std": 3.0}})
     path = config.to_yaml(tmp_path / "c.yaml")
     assert TrainConfig.from_yaml(path) == config
     assert config.loss == "bce" and config.data.target == "mask"
@@ -65,7 +64,7 @@ def test_unreadable_yaml(tmp_path: Path) -> None:
 
 
 def test_example_recipe_is_valid() -> None:
-    config = TrainConfig.from_yaml(REPO / "configs" / "segment-au-ceo2.yaml")
+    config = TrainConfig.from_yaml(REPO_ROOT / "configs" / "segment-au-ceo2.yaml")
     assert config.task == "segment" and config.checkpoint_every_n_epochs == 5
 
 

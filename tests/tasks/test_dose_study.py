@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from dosewise.cli.main import app
-
-runner = CliRunner()
+from tests.helpers.cli import invoke
 
 
 def tiny_recipe(tmp_path: Path) -> Path:
@@ -37,7 +34,7 @@ def tiny_recipe(tmp_path: Path) -> Path:
 
 def test_tiny_study_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
     recipe = tiny_recipe(tmp_path)
-    result = runner.invoke(app, ["dose-study", str(recipe), "--json"])
+    result = invoke("dose-study", str(recipe), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["scale"] == "cpu" and [s["name"] for s in report["sweeps"]] == ["msd-high", "msd-mtf1"]
@@ -49,7 +46,7 @@ def test_tiny_study_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
     assert (tmp_path / "report" / "mtf.png").stat().st_size > 10_000
     assert (tmp_path / "report" / "sweep_msd-mtf1.csv").is_file()
     done = (study / "runs" / "msd-high" / "done.json").stat().st_mtime_ns
-    again = runner.invoke(app, ["dose-study", str(recipe), "--json"])
+    again = invoke("dose-study", str(recipe), "--json")
     assert again.exit_code == 0, again.output
     assert (study / "runs" / "msd-high" / "done.json").stat().st_mtime_ns == done  # not retrained
     assert json.loads(again.stdout)["sweeps"] == report["sweeps"]
@@ -64,5 +61,5 @@ def test_bad_recipes_get_one_line(tmp_path: Path, change: dict, message: str) ->
     raw = yaml.safe_load(recipe.read_text(encoding="utf-8"))
     raw.update(change)
     recipe.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    result = runner.invoke(app, ["dose-study", str(recipe)])
+    result = invoke("dose-study", str(recipe))
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

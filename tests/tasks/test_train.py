@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_config
 
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import DatasetStore
@@ -15,6 +14,7 @@ from dosewise.models import build_model
 from dosewise.training import TrainResult, split_for, train
 from dosewise.checkpoint import load_model
 from dosewise.metrics.torch_batch import dice_iou
+from tests.helpers.configs import tiny_train_config
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -24,9 +24,9 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 def test_interrupted_and_resumed_run_ends_with_identical_weights(
     disc_store: Path, tmp_path: Path
 ) -> None:
-    whole = train(tiny_config(disc_store, tmp_path / "whole", epochs=4), progress=False)
-    train(tiny_config(disc_store, tmp_path / "split", epochs=2), progress=False)
-    resumed = train(tiny_config(disc_store, tmp_path / "split", epochs=4), progress=False)
+    whole = train(tiny_train_config(disc_store, tmp_path / "whole", epochs=4), progress=False)
+    train(tiny_train_config(disc_store, tmp_path / "split", epochs=2), progress=False)
+    resumed = train(tiny_train_config(disc_store, tmp_path / "split", epochs=4), progress=False)
     a, b = _weights(whole.last_checkpoint), _weights(resumed.last_checkpoint)
     assert a.keys() == b.keys()
     for name in a:
@@ -36,8 +36,8 @@ def test_interrupted_and_resumed_run_ends_with_identical_weights(
 
 
 def test_resume_refuses_a_different_model(disc_store: Path, tmp_path: Path) -> None:
-    train(tiny_config(disc_store, tmp_path, epochs=1), progress=False)
-    other = tiny_config(disc_store, tmp_path, epochs=2)
+    train(tiny_train_config(disc_store, tmp_path, epochs=1), progress=False)
+    other = tiny_train_config(disc_store, tmp_path, epochs=2)
     other.model.options["depth"] = 3
     with pytest.raises(InvalidParameterError, match="different model"):
         train(other, progress=False)
@@ -46,7 +46,7 @@ def test_resume_refuses_a_different_model(disc_store: Path, tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def trained(disc_store: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     out = tmp_path_factory.mktemp("run")
-    return train(tiny_config(disc_store, out, epochs=6), progress=False)
+    return train(tiny_train_config(disc_store, out, epochs=6), progress=False)
 
 
 def _val_dice(predict, config) -> float:
@@ -61,7 +61,7 @@ def _val_dice(predict, config) -> float:
 
 
 def test_training_beats_trivial_baselines(trained: TrainResult, disc_store: Path) -> None:
-    config = tiny_config(disc_store, trained.out_dir, epochs=6)
+    config = tiny_train_config(disc_store, trained.out_dir, epochs=6)
     model = load_model(trained.last_checkpoint)
     trained_dice = _val_dice(lambda img: model.predict(img) > model.threshold, config)
     background = _val_dice(lambda img: np.zeros(img.shape, bool), config)
