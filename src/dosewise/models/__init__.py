@@ -1,6 +1,7 @@
-"""Network families for restoration and segmentation, all built from a :class:`ModelConfig`.
+"""Network families, all described by a :class:`ModelConfig` (name, channels, options).
 
-Every network maps (N, C_in, H, W) to (N, C_out, H, W) raw logits for any H, W.
+Every registry network maps (N, C_in, H, W) to (N, C_out, H, W) raw logits for any H, W;
+the partial-scan generators of :mod:`dosewise.models.dlss` take a scan and its mask.
 """
 
 from dosewise.models.config import ModelConfig
