@@ -1,6 +1,7 @@
 """Training data: (input, target) pairs from labelled stores, image/mask folders, denoising
-exposure pairs, unlabeled micrographs (pretext corruptions) and full scans (partial-scan pairs);
-seeded augmentation, splits by structure, and the input normalisation training and inference share."""
+exposure pairs, unlabeled micrographs (pretext corruptions) and full scans (partial-scan
+pairs); seeded augmentation, splits by structure, and the input normalisation that training
+and inference share."""
 
 from dosewise.data.datasets import (
     FolderPairsDataset,
