@@ -29,7 +29,9 @@ def segment_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Probability map, binary mask (TIFF), overlay (PNG) and particles.csv for each image."""
-    from dosewise.infer import overlay_png, required_overlap_px, segment, write_particles_csv
+    from dosewise.analysis.particles import write_particles_csv
+    from dosewise.infer import required_overlap_px, segment
+    from dosewise.report.overlay import overlay_png
     from dosewise.io import read_image, write_image
     from dosewise.models import receptive_field_px
     from dosewise.checkpoint import load_model
