@@ -7,6 +7,7 @@ import pytest
 from scipy.ndimage import binary_dilation
 from scipy.spatial import cKDTree
 
+from dosewise.config import MicroscopeParams
 from dosewise.errors import InvalidParameterError
 from dosewise.simulate.hrtem import (
     compute_exit_wave,
@@ -16,7 +17,6 @@ from dosewise.simulate.hrtem import (
     pixel_origin_A,
 )
 from dosewise.simulate.mask import hull_mask
-from dosewise.simulate.microscope import MicroscopeParams
 
 from simhelpers import PIXEL_SIZE_A, SIZE_PX, Simulated
 
