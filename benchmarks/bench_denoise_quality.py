@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from dosewise.config import HrtemDatasetConfig, StemDatasetConfig
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.io import DatasetStore, read_image
 from dosewise.metrics import psnr_db, ssim
@@ -53,10 +54,13 @@ SIZE_PX = 256
 
 def test_set(work: Path, per_kind: int) -> list[tuple[str, np.ndarray]]:
     """Held-out clean images (mean 1), labelled by kind."""
-    hrtem = simulate_hrtem_dataset(work / "hrtem.zarr", n_structures=per_kind, variants_per_structure=1,
-                                   size_px=SIZE_PX, pixel_size_A=0.25, mtf="mtf4", seed=TEST_SEED,
+    hrtem = simulate_hrtem_dataset(work / "hrtem.zarr",
+                                   HrtemDatasetConfig(n_structures=per_kind, variants_per_structure=1,
+                                                      size_px=SIZE_PX, pixel_size_A=0.25, mtf="mtf4",
+                                                      seed=TEST_SEED),
                                    workers=2).path
-    stem = simulate_stem_dataset(work / "stem.zarr", per_kind, size_px=SIZE_PX, seed=TEST_SEED).path
+    stem = simulate_stem_dataset(work / "stem.zarr",
+                                 StemDatasetConfig(n_images=per_kind, size_px=SIZE_PX, seed=TEST_SEED)).path
     images: list[tuple[str, np.ndarray]] = []
     for kind, path, key in (("hrtem", hrtem, "clean"), ("stem", stem, "noise_free")):
         store = DatasetStore.open(path)

@@ -32,7 +32,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from dosewise.infer import dice, segment
+from dosewise.infer import segment
+from dosewise.metrics import dice
+from dosewise.config import HrtemDatasetConfig
 from dosewise.io import DatasetStore, read_image, read_mask
 from dosewise.models import build_model
 from dosewise.simulate import simulate_hrtem_dataset
@@ -44,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_DIR = ROOT.parent / "shared" / "data" / "real" / "np_segmentation"
 RESULTS = ROOT / "benchmarks" / "results" / "segment.md"
 FIGURE = RESULTS.with_suffix(".png")
-SIM = dict(size_px=256, pixel_size_A=0.25, dose_range_e_per_A2=(1e3, 1e5), mtf="mtf4", progress=True)
+SIM = dict(size_px=256, pixel_size_A=0.25, dose_range_e_per_A2=(1e3, 1e5), mtf="mtf4")
 
 
 def _cpu_model() -> str:
@@ -149,8 +151,10 @@ def main() -> None:
         return
 
     start = time.perf_counter()
-    simulate_hrtem_dataset(args.work / "train.zarr", n_structures=60, variants_per_structure=4, seed=1, **SIM)
-    simulate_hrtem_dataset(args.work / "test.zarr", n_structures=12, variants_per_structure=2, seed=2, **SIM)
+    simulate_hrtem_dataset(args.work / "train.zarr",
+                           HrtemDatasetConfig(n_structures=60, variants_per_structure=4, seed=1, **SIM))
+    simulate_hrtem_dataset(args.work / "test.zarr",
+                           HrtemDatasetConfig(n_structures=12, variants_per_structure=2, seed=2, **SIM))
     simulate_s = time.perf_counter() - start
 
     config = TrainConfig.validate_dict({

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dosewise.config import HrtemDatasetConfig, MicroscopeRanges
 from dosewise.simulate.dataset import simulate_hrtem_dataset
 from dosewise.simulate.hrtem import compute_exit_wave, lens_margin_A
-from dosewise.simulate.microscope import MicroscopeRanges
 from dosewise.simulate.render import draw_detector, render_sample, resolve_mtf
 from dosewise.simulate.structures import build_supported_particle
 
@@ -79,9 +79,10 @@ def bench_size(size_px: int, repeats: int, variants: int) -> dict[str, float]:
 def bench_dataset(size_px: int, n_images: int, variants: int, workers: int) -> float:
     """Labelled images per second for ``n_images`` images with ``variants`` per exit wave."""
     with tempfile.TemporaryDirectory() as tmp:
-        seconds, _ = _timed(lambda: simulate_hrtem_dataset(
-            Path(tmp) / "bench.zarr", n_structures=n_images // variants, variants_per_structure=variants,
-            size_px=size_px, pixel_size_A=PIXEL_SIZE_A, seed=0, workers=workers, progress=False))
+        config = HrtemDatasetConfig(n_structures=n_images // variants, variants_per_structure=variants,
+                                    size_px=size_px, pixel_size_A=PIXEL_SIZE_A, mtf="mtf4", seed=0)
+        seconds, _ = _timed(lambda: simulate_hrtem_dataset(Path(tmp) / "bench.zarr", config, workers=workers,
+                                                           progress=False))
     return n_images / seconds
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dosewise.config import HrtemDatasetConfig, StemDatasetConfig
 from dosewise.io import DatasetStore, atomic_write
 from dosewise.simulate import simulate_hrtem_dataset
 from dosewise.simulate.particle_fields import particle_field
@@ -44,9 +45,11 @@ def build_clean_store(work: Path, seed: int) -> Path:
     """One store of clean, mean-normalised images from the three simulators."""
     out = work / "clean.zarr"
     store = DatasetStore.create(out, attrs={"kind": "denoise-clean", "seed": seed})
-    hrtem = simulate_hrtem_dataset(work / "hrtem.zarr", n_structures=40, variants_per_structure=3,
-                                   size_px=SIZE_PX, pixel_size_A=0.25, mtf="mtf4", seed=seed, workers=2).path
-    stem = simulate_stem_dataset(work / "stem.zarr", 160, size_px=SIZE_PX, seed=seed).path
+    hrtem = simulate_hrtem_dataset(work / "hrtem.zarr",
+                                   HrtemDatasetConfig(n_structures=40, variants_per_structure=3, size_px=SIZE_PX,
+                                                      pixel_size_A=0.25, mtf="mtf4", seed=seed),
+                                   workers=2).path
+    stem = simulate_stem_dataset(work / "stem.zarr", StemDatasetConfig(n_images=160, size_px=SIZE_PX, seed=seed)).path
     for prefix, path, array in (("hrtem", hrtem, "clean"), ("stem", stem, "noise_free")):
         source = DatasetStore.open(path)
         for sample_id in source.ids():

@@ -47,4 +47,6 @@ def describe_validation_error(exc: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    return f"{field}: {message}{more}"
+    if not message.startswith(f"{field} "):  # a sentence that names its field already stands alone
+        message = f"{field}: {message}"
+    return f"{message}{more}"

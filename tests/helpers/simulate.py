@@ -11,8 +11,9 @@ SIZE_PX = 128
 PIXEL_SIZE_A = 0.4
 SAMPLING_A = 0.2
 DIAMETER_RANGE_A = (15.0, 20.0)
+# Recipe fields (HrtemDatasetConfig, DoseSeriesConfig) that make a simulation fast.
 FAST = dict(size_px=SIZE_PX, pixel_size_A=PIXEL_SIZE_A, max_sampling_A=SAMPLING_A,
-            diameter_range_A=DIAMETER_RANGE_A, progress=False)
+            diameter_range_A=DIAMETER_RANGE_A)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import dosewise.simulate.dataset as dataset
+from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig, MicroscopeParams, MicroscopeRanges
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.io.store import DatasetStore
 from dosewise.simulate.dataset import sample_id, simulate_dose_series, simulate_hrtem_dataset
 from dosewise.simulate.hrtem import lens_margin_A
-from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
 from tests.helpers.simulate import FAST, SIZE_PX
 from tests.helpers.stores import store_contents
 
@@ -37,7 +37,8 @@ def _assert_same(a: dict, b: dict) -> None:
 @pytest.fixture(scope="module")
 def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim") / "ds.zarr"
-    simulate_hrtem_dataset(out, n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4", **FAST)
+    simulate_hrtem_dataset(out, HrtemDatasetConfig(n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
+                                                   **FAST), progress=False)
     return out
 
 
@@ -83,8 +84,8 @@ def test_variants_share_the_structure_and_differ_in_optics_and_dose(small_datase
 
 def test_same_seed_gives_identical_samples_in_parallel(small_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "again.zarr"
-    simulate_hrtem_dataset(out, n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
-                           workers=2, **FAST)
+    simulate_hrtem_dataset(out, HrtemDatasetConfig(n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
+                                                   **FAST), workers=2, progress=False)
     _assert_same(store_contents(small_dataset), store_contents(out))
 
 
@@ -102,8 +103,9 @@ def test_interrupted_run_resumes_and_recomputes_only_what_is_missing(
         return real_render(*args, **kwargs)
 
     monkeypatch.setattr(dataset, "render_sample", crash_in_structure_1)
+    config = HrtemDatasetConfig(n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4", **FAST)
     with pytest.raises(KeyboardInterrupt):
-        simulate_hrtem_dataset(out, n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4", **FAST)
+        simulate_hrtem_dataset(out, config, progress=False)
     assert DatasetStore.open(out).ids() == [sample_id(0, v) for v in range(3)] + [sample_id(1, 0)]
 
     monkeypatch.setattr(dataset, "render_sample", real_render)
@@ -111,21 +113,21 @@ def test_interrupted_run_resumes_and_recomputes_only_what_is_missing(
     real_structure = dataset.simulate_structure
     monkeypatch.setattr(dataset, "simulate_structure",
                         lambda config, s: computed.append(s) or real_structure(config, s))
-    report = simulate_hrtem_dataset(out, n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4", **FAST)
+    report = simulate_hrtem_dataset(out, config, progress=False)
     assert computed == [1] and report.structures_skipped == [0] and report.samples_written == 2
     _assert_same(store_contents(small_dataset), store_contents(out))
 
 
 def test_resume_with_other_settings_is_refused(small_dataset: Path) -> None:
     with pytest.raises(OutputFileError, match="different settings"):
-        simulate_hrtem_dataset(small_dataset, n_structures=2, variants_per_structure=3, seed=12,
-                               mtf="mtf4", **FAST)
+        simulate_hrtem_dataset(small_dataset, HrtemDatasetConfig(n_structures=2, variants_per_structure=3, seed=12,
+                                                                 mtf="mtf4", **FAST), progress=False)
 
 
 def test_dose_series_has_rising_doses_fixed_structure_and_optics(tmp_path: Path) -> None:
     out = tmp_path / "series.zarr"
-    simulate_dose_series(out, dose_min_e_per_A2=10.0, dose_max_e_per_A2=1e4, n_frames=4, seed=3,
-                         mtf="mtf3", **FAST)
+    config = DoseSeriesConfig(dose_range_e_per_A2=(10.0, 1e4), n_frames=4, seed=3, mtf="mtf3", **FAST)
+    simulate_dose_series(out, config, progress=False)
     store = DatasetStore.open(out)
     assert store.ids() == ["f0000", "f0001", "f0002", "f0003"]
     meta = [store.sample(i).metadata for i in store.ids()]
@@ -139,8 +141,7 @@ def test_dose_series_has_rising_doses_fixed_structure_and_optics(tmp_path: Path)
     errors = [np.std(store.sample(i).array("noisy") / m["dose_e_per_px"] - cleans[0])
               for i, m in zip(store.ids(), meta)]
     assert all(a > b for a, b in zip(errors, errors[1:]))
-    report = simulate_dose_series(out, dose_min_e_per_A2=10.0, dose_max_e_per_A2=1e4, n_frames=4,
-                                  seed=3, mtf="mtf3", **FAST)
+    report = simulate_dose_series(out, config, progress=False)
     assert report.samples_written == 0
     # The default margin covers these fixed optics (not the whole Table 1 range).
     optics = store.attrs["simulation"]["optics"]
@@ -150,13 +151,16 @@ def test_dose_series_has_rising_doses_fixed_structure_and_optics(tmp_path: Path)
 
 def test_explicit_margin_is_used_and_a_bad_one_rejected(tmp_path: Path) -> None:
     out = tmp_path / "framed.zarr"
-    simulate_dose_series(out, doses_e_per_A2=[100.0], seed=3, margin_A=3.9, **FAST)
+    simulate_dose_series(out, DoseSeriesConfig(doses_e_per_A2=[100.0], seed=3, margin_A=3.9, mtf="mtf4", **FAST),
+                         progress=False)
     store = DatasetStore.open(out)
     md = store.sample("f0000").metadata
     assert md["margin_px"] == 10 and md["margin_A"] == pytest.approx(4.0)
     assert store.attrs["simulation"]["margin_A"] == 3.9
     with pytest.raises(InvalidParameterError, match="margin_A"):
-        simulate_dose_series(tmp_path / "bad.zarr", doses_e_per_A2=[100.0], margin_A=-1.0, **FAST)
+        simulate_dose_series(tmp_path / "bad.zarr",
+                             DoseSeriesConfig.validate_dict({"doses_e_per_A2": [100.0], "margin_A": -1.0, **FAST}),
+                             progress=False)
 
 
 def test_structure_cache_reuses_exit_waves_across_dose_ranges_and_detectors(
@@ -167,12 +171,15 @@ def test_structure_cache_reuses_exit_waves_across_dose_ranges_and_detectors(
     real_structure = dataset.simulate_structure
     monkeypatch.setattr(dataset, "simulate_structure",
                         lambda config, s: computed.append(s) or real_structure(config, s))
-    simulate_hrtem_dataset(tmp_path / "a.zarr", n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4",
-                           structure_cache=cache, **FAST)
+    simulate_hrtem_dataset(tmp_path / "a.zarr",
+                           HrtemDatasetConfig(n_structures=2, variants_per_structure=3, seed=11, mtf="mtf4", **FAST),
+                           structure_cache=cache, progress=False)
     assert computed == [0, 1] and len(list(cache.glob("*.pkl"))) == 2
     _assert_same(store_contents(small_dataset), store_contents(tmp_path / "a.zarr"))  # the cache changes nothing
-    simulate_hrtem_dataset(tmp_path / "b.zarr", n_structures=2, variants_per_structure=3, seed=11, mtf="mtf1",
-                           dose_range_e_per_A2=(10.0, 1e4), structure_cache=cache, **FAST)
+    simulate_hrtem_dataset(tmp_path / "b.zarr",
+                           HrtemDatasetConfig(n_structures=2, variants_per_structure=3, seed=11, mtf="mtf1",
+                                              dose_range_e_per_A2=(10.0, 1e4), **FAST),
+                           structure_cache=cache, progress=False)
     assert computed == [0, 1]  # other detector and dose range: same structures, no new multislice
     b = store_contents(tmp_path / "b.zarr")
     a = store_contents(small_dataset)
@@ -180,6 +187,7 @@ def test_structure_cache_reuses_exit_waves_across_dose_ranges_and_detectors(
         assert b[key][0]["diameter_A"] == a[key][0]["diameter_A"]
         np.testing.assert_array_equal(b[key][1]["mask"], a[key][1]["mask"])
         assert b[key][0]["dose_e_per_A2"] < 1e4
-    simulate_hrtem_dataset(tmp_path / "c.zarr", n_structures=1, variants_per_structure=1, seed=12, mtf="mtf4",
-                           structure_cache=cache, **FAST)
+    simulate_hrtem_dataset(tmp_path / "c.zarr",
+                           HrtemDatasetConfig(n_structures=1, variants_per_structure=1, seed=12, mtf="mtf4", **FAST),
+                           structure_cache=cache, progress=False)
     assert computed == [0, 1, 0]  # another seed is another structure

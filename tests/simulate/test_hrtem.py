@@ -7,6 +7,7 @@ import pytest
 from scipy.ndimage import binary_dilation
 from scipy.spatial import cKDTree
 
+from dosewise.config import MicroscopeParams
 from dosewise.errors import InvalidParameterError
 from dosewise.simulate.hrtem import (
     compute_exit_wave,
@@ -16,7 +17,6 @@ from dosewise.simulate.hrtem import (
     pixel_origin_A,
 )
 from dosewise.simulate.mask import hull_mask
-from dosewise.simulate.microscope import MicroscopeParams
 from tests.helpers.simulate import PIXEL_SIZE_A, SIZE_PX, Simulated
 
 OPTICS = MicroscopeParams(energy_eV=300e3, defocus_A=60.0, cs_um=8.0, focal_spread_A=12.0,

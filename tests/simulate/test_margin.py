@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
+from dosewise.config import MicroscopeParams, MicroscopeRanges
 from dosewise.simulate.dataset import SimulationConfig, simulate_structure
 from dosewise.simulate.hrtem import compute_exit_wave, lens_margin_A, pixel_origin_A
-from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges, make_ranges
 from dosewise.simulate.render import Detector, render_sample
 from dosewise.simulate.structures import build_supported_particle
 from tests.helpers.simulate import DIAMETER_RANGE_A, PIXEL_SIZE_A, SAMPLING_A, SIZE_PX
@@ -46,7 +46,7 @@ def test_lens_margin_is_the_largest_delocalisation_in_the_passband() -> None:
     assert lens_margin_A(ranges, 0.075) == pytest.approx(lens_margin_A(ranges, 0.05))
     assert 20.0 < lens_margin_A(ranges, 0.075) < 30.0
     assert lens_margin_A(ranges, 0.2) < lens_margin_A(ranges, 0.075)
-    gentle = make_ranges(defocus_A=(-20.0, 20.0), cs_um=(0.0, 1.0))
+    gentle = MicroscopeRanges(defocus_A=(-20.0, 20.0), cs_um=(0.0, 1.0))
     assert lens_margin_A(gentle, 0.075) < 0.3 * lens_margin_A(ranges, 0.075)
 
 
@@ -99,7 +99,7 @@ def test_vacuum_along_the_image_border_is_flat(margin_A: float | None) -> None:
     Without a margin (the old behaviour) support atoms cut by the periodic cell edge and
     the lens contrast wrapped across it show up there as rings.
     """
-    config = SimulationConfig(seed=2, size_px=SIZE_PX, ranges=make_ranges(pixel_size_A=(PIXEL_SIZE_A,) * 2),
+    config = SimulationConfig(seed=2, size_px=SIZE_PX, ranges=MicroscopeRanges(pixel_size_A=(PIXEL_SIZE_A,) * 2),
                               mtf=None, diameter_range_A=DIAMETER_RANGE_A, max_sampling_A=SAMPLING_A,
                               margin_A=margin_A)
     structure = simulate_structure(config, 0)

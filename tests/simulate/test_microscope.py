@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dosewise.config import HrtemDatasetConfig, MicroscopeRanges
 from dosewise.errors import InvalidParameterError
-from dosewise.simulate.microscope import MicroscopeRanges, make_ranges
 
 
 def test_defaults_are_seed_003_table_1() -> None:
@@ -45,4 +45,4 @@ def test_same_generator_state_gives_same_draw() -> None:
 )
 def test_bad_ranges_raise_one_line_error(bad: dict) -> None:
     with pytest.raises(InvalidParameterError, match="invalid microscope ranges"):
-        make_ranges(**bad)
+        HrtemDatasetConfig.validate_dict({"microscope": bad})

@@ -10,6 +10,7 @@ import pytest
 from scipy.ndimage import maximum_filter
 
 import dosewise.simulate.stem_dataset as stem_dataset
+from dosewise.config import StemDatasetConfig
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.io.store import DatasetStore
 from dosewise.simulate import (
@@ -221,16 +222,16 @@ def test_same_seed_same_arrays() -> None:
 
 def test_dataset_resumes_to_the_same_samples(tmp_path: Path) -> None:
     whole, parts = tmp_path / "whole.zarr", tmp_path / "parts.zarr"
-    kwargs = dict(size_px=SIZE, seed=9, progress=False)
-    report = simulate_stem_dataset(whole, 5, **kwargs)
+    kwargs = dict(size_px=SIZE, seed=9)
+    report = simulate_stem_dataset(whole, StemDatasetConfig(n_images=5, **kwargs), progress=False)
     assert report.samples_written == 5
     store = DatasetStore.open(whole)
     assert store.ids() == [stem_sample_id(i) for i in range(5)]
     assert store.attrs["kind"] == "stem" and store.attrs["simulation"]["seed"] == 9
 
-    simulate_stem_dataset(parts, 2, **kwargs)
+    simulate_stem_dataset(parts, StemDatasetConfig(n_images=2, **kwargs), progress=False)
     early = store_contents(parts)
-    resumed = simulate_stem_dataset(parts, 5, **kwargs)
+    resumed = simulate_stem_dataset(parts, StemDatasetConfig(n_images=5, **kwargs), progress=False)
     assert resumed.structures_skipped == [0, 1] and resumed.samples_written == 3
     after = store_contents(parts)
     for key, (meta, arrays) in early.items():
@@ -244,14 +245,15 @@ def test_dataset_resumes_to_the_same_samples(tmp_path: Path) -> None:
         for name in expected[key][1]:
             np.testing.assert_array_equal(after[key][1][name], expected[key][1][name])
     with pytest.raises(OutputFileError, match="different settings"):
-        simulate_stem_dataset(parts, 5, size_px=SIZE, seed=10, progress=False)
+        simulate_stem_dataset(parts, StemDatasetConfig(n_images=5, size_px=SIZE, seed=10), progress=False)
 
 
 def test_parallel_workers_write_the_same_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stem_dataset, "CHUNK", 2)
     serial, parallel = tmp_path / "serial.zarr", tmp_path / "parallel.zarr"
-    simulate_stem_dataset(serial, 4, size_px=32, seed=1, progress=False, materials="Au,MoS2")
-    simulate_stem_dataset(parallel, 4, size_px=32, seed=1, progress=False, materials="Au,MoS2", workers=2)
+    config = StemDatasetConfig(n_images=4, size_px=32, seed=1, materials="Au,MoS2")
+    simulate_stem_dataset(serial, config, progress=False)
+    simulate_stem_dataset(parallel, config, progress=False, workers=2)
     a, b = store_contents(serial), store_contents(parallel)
     assert a.keys() == b.keys()
     for key in a:
@@ -270,7 +272,8 @@ def test_parallel_workers_write_the_same_samples(tmp_path: Path, monkeypatch: py
 def test_bad_parameters_raise_one_line_and_write_nothing(tmp_path: Path, kwargs: dict, message: str) -> None:
     out = tmp_path / "bad.zarr"
     arguments = {"n_images": 2, **kwargs}
+    workers = arguments.pop("workers", 1)
     with pytest.raises(InvalidParameterError, match=message) as info:
-        simulate_stem_dataset(out, arguments.pop("n_images"), progress=False, **arguments)
+        simulate_stem_dataset(out, StemDatasetConfig.validate_dict(arguments), workers=workers, progress=False)
     assert "\n" not in str(info.value)
     assert not out.exists()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-import numpy as np
 import typer
+from pydantic import ValidationError
 
 from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
-from dosewise.errors import InvalidParameterError
+from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig, Recipe, StemDatasetConfig
+from dosewise.config.simulation import COUNT_ERROR
+from dosewise.errors import InvalidParameterError, describe_validation_error
 
 simulate_app = typer.Typer(
     help="Simulate labelled training data (HRTEM of Au nanoparticles on CeO2, Larsen et al. 2023; "
          "ADF-STEM crystals).",
     no_args_is_help=True
 )
+R = TypeVar("R", bound=Recipe)
 
 DoseRange = Annotated[
     tuple[float, float], typer.Option(help="Frame dose limits in e-/Å² (drawn log-uniformly between them).")
@@ -26,23 +30,48 @@ MtfOption = Annotated[str, typer.Option(
 PixelSize = Annotated[float, typer.Option("--pixel-size", help="Final image pixel size in Å/px.")]
 
 
-def _check_dose_range(dose_range: tuple[float, float]) -> None:
-    low, high = dose_range
-    if not 0 < low <= high:
-        raise InvalidParameterError(f"dose range must satisfy 0 < A <= B e-/Å², got {low} {high}")
+def _defaults(model: type[Recipe]) -> dict[str, Any]:
+    """The recipe's defaults, so the command line and the Python API cannot drift apart."""
+    return {name: field.default for name, field in model.model_fields.items()}
+
+
+HRTEM, SERIES, STEM = (_defaults(m) for m in (HrtemDatasetConfig, DoseSeriesConfig, StemDatasetConfig))
+
+
+def _recipe(model: type[R], flags: Mapping[str, tuple[str, Any]]) -> R:
+    """The recipe that ``flags`` (field: (flag, value)) describe; a refused value is the
+    recipe's one-line message, with the flag in place of the field name."""
+    try:
+        return model.model_validate({field: value for field, (_, value) in flags.items()})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        text = describe_validation_error(exc)
+        if field not in flags:
+            raise InvalidParameterError(text) from None
+        flag = flags[field][0]
+        if first["type"] == COUNT_ERROR:  # the flag is an integer already: only the bound is news
+            raise InvalidParameterError(f"{flag} must be >= 1, got {first['ctx']['value']}") from None
+        raise InvalidParameterError(flag + text.removeprefix(field)) from None
+
+
+def _check_workers(workers: int) -> None:
+    if workers < 1:
+        raise InvalidParameterError(f"--workers must be >= 1, got {workers}")
 
 
 @simulate_app.command("hrtem")
 @user_errors_exit_2
 def hrtem(
     out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
-    n: Annotated[int, typer.Option(help="Number of structures (exit waves).")] = 10,
-    variants: Annotated[int, typer.Option(help="Images drawn from each exit wave (optics, MTF, dose).")] = 4,
-    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = 256,
-    pixel_size: PixelSize = 0.25,
-    dose_range: DoseRange = (1e2, 1e6),
-    mtf: MtfOption = "mtf4",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    n: Annotated[int, typer.Option(help="Number of structures (exit waves).")] = HRTEM["n_structures"],
+    variants: Annotated[int, typer.Option(help="Images drawn from each exit wave (optics, MTF, dose).")] = (
+        HRTEM["variants_per_structure"]),
+    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = HRTEM["size_px"],
+    pixel_size: PixelSize = HRTEM["pixel_size_A"],
+    dose_range: DoseRange = HRTEM["dose_range_e_per_A2"],
+    mtf: MtfOption = HRTEM["mtf"],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = HRTEM["seed"],
     workers: Annotated[int, typer.Option(help="Worker processes (one structure each).")] = 1,
     as_json: JsonFlag = False,
 ) -> None:
@@ -50,21 +79,13 @@ def hrtem(
     from dosewise.io import DatasetStore
     from dosewise.simulate import simulate_hrtem_dataset
 
-    _check_dose_range(dose_range)
-    for name, value in (("--n", n), ("--variants", variants), ("--size", size), ("--workers", workers)):
-        if value < 1:
-            raise InvalidParameterError(f"{name} must be >= 1, got {value}")
-    simulate_hrtem_dataset(
-        out,
-        n_structures=n,
-        variants_per_structure=variants,
-        size_px=size,
-        pixel_size_A=pixel_size,
-        dose_range_e_per_A2=dose_range,
-        mtf=mtf,
-        seed=seed,
-        workers=workers,
-    )
+    config = _recipe(HrtemDatasetConfig, {
+        "n_structures": ("--n", n), "variants_per_structure": ("--variants", variants), "size_px": ("--size", size),
+        "pixel_size_A": ("--pixel-size", pixel_size), "dose_range_e_per_A2": ("--dose-range", dose_range),
+        "mtf": ("--mtf", mtf), "seed": ("--seed", seed),
+    })
+    _check_workers(workers)
+    simulate_hrtem_dataset(out, config, workers=workers)
     count = len(DatasetStore.open(out))
     if as_json:
         emit_json({"store": str(out), "samples": count, "structures": n, "variants_per_structure": variants})
@@ -76,22 +97,25 @@ def hrtem(
 @user_errors_exit_2
 def dose_series(
     out: Annotated[Path, typer.Option(help="Output zarr store.")],
-    dose_range: DoseRange = (10.0, 1e4),
-    frames: Annotated[int, typer.Option(help="Number of frames, doses log-spaced over the range.")] = 20,
-    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = 256,
-    pixel_size: PixelSize = 0.25,
-    mtf: MtfOption = "mtf3",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    dose_range: DoseRange = SERIES["dose_range_e_per_A2"],
+    frames: Annotated[int, typer.Option(help="Number of frames, doses log-spaced over the range.")] = (
+        SERIES["n_frames"]),
+    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = SERIES["size_px"],
+    pixel_size: PixelSize = SERIES["pixel_size_A"],
+    mtf: MtfOption = SERIES["mtf"],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = SERIES["seed"],
     as_json: JsonFlag = False,
 ) -> None:
     """One structure, fixed optics, frame dose rising log-spaced over the range."""
     from dosewise.simulate import simulate_dose_series
 
-    _check_dose_range(dose_range)
-    if frames < 2:
-        raise InvalidParameterError(f"--frames must be >= 2, got {frames}")
-    doses = np.geomspace(dose_range[0], dose_range[1], frames)
-    simulate_dose_series(out, doses_e_per_A2=doses, size_px=size, pixel_size_A=pixel_size, mtf=mtf, seed=seed)
+    config = _recipe(DoseSeriesConfig, {
+        "dose_range_e_per_A2": ("--dose-range", dose_range), "n_frames": ("--frames", frames),
+        "size_px": ("--size", size), "pixel_size_A": ("--pixel-size", pixel_size), "mtf": ("--mtf", mtf),
+        "seed": ("--seed", seed),
+    })
+    simulate_dose_series(out, config)
+    doses = config.frame_doses()
     if as_json:
         emit_json({"store": str(out), "frames": frames, "doses_e_per_A2": doses})
     else:
@@ -102,19 +126,19 @@ def dose_series(
 @user_errors_exit_2
 def stem(
     out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
-    n: Annotated[int, typer.Option(help="Number of images.")] = 100,
-    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = 256,
+    n: Annotated[int, typer.Option(help="Number of images.")] = STEM["n_images"],
+    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = STEM["size_px"],
     dose_range: Annotated[
         tuple[float, float],
         typer.Option(help="Dose limits in e-/Å² at the brightest column (drawn log-uniformly)."),
-    ] = (1e2, 1e5),
+    ] = STEM["dose_range_e_per_A2"],
     pixel_size_range: Annotated[
         tuple[float, float], typer.Option(help="Pixel size limits in Å/px (drawn uniformly).")
-    ] = (0.08, 0.2),
+    ] = STEM["pixel_size_range_A"],
     materials: Annotated[
         str, typer.Option(help="Comma-separated materials, e.g. 'Au,SrTiO3[110]'; 'all' for every one.")
     ] = "all",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = STEM["seed"],
     workers: Annotated[int, typer.Option(help="Worker processes (chunks of images each).")] = 1,
     as_json: JsonFlag = False,
 ) -> None:
@@ -122,23 +146,13 @@ def stem(
     from dosewise.io import DatasetStore
     from dosewise.simulate import simulate_stem_dataset
 
-    _check_dose_range(dose_range)
-    for name, value in (("--n", n), ("--size", size), ("--workers", workers)):
-        if value < 1:
-            raise InvalidParameterError(f"{name} must be >= 1, got {value}")
-    low, high = pixel_size_range
-    if not 0 < low <= high:
-        raise InvalidParameterError(f"pixel size range must satisfy 0 < A <= B Å/px, got {low} {high}")
-    simulate_stem_dataset(
-        out,
-        n,
-        size_px=size,
-        dose_range_e_per_A2=dose_range,
-        pixel_size_range_A=pixel_size_range,
-        materials=None if materials.strip().lower() == "all" else materials,
-        seed=seed,
-        workers=workers,
-    )
+    config = _recipe(StemDatasetConfig, {
+        "n_images": ("--n", n), "size_px": ("--size", size), "dose_range_e_per_A2": ("--dose-range", dose_range),
+        "pixel_size_range_A": ("--pixel-size-range", pixel_size_range), "materials": ("--materials", materials),
+        "seed": ("--seed", seed),
+    })
+    _check_workers(workers)
+    simulate_stem_dataset(out, config, workers=workers)
     count = len(DatasetStore.open(out))
     if as_json:
         emit_json({"store": str(out), "samples": count, "size_px": size})

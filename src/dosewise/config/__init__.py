@@ -3,7 +3,9 @@
 One base (:class:`Recipe`, :class:`Section`) gives every recipe strict keys, one-line
 errors (a renamed key names its new spelling), YAML in and out, and
 :func:`apply_overrides` for command-line flags. Each recipe has one home here;
-the packages that run them (training, experiments) import them from here.
+the packages that run them (training, simulate, experiments) import them from here,
+including the microscope parameter models the simulation recipes hold
+(:mod:`dosewise.config.microscope`).
 """
 
 from dosewise.config.base import Recipe, Section, apply_overrides
@@ -16,7 +18,9 @@ from dosewise.config.experiments import (
     StudyScale,
     StudySeries,
 )
+from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges, StemRanges
 from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
+from dosewise.config.simulation import DoseSeriesConfig, HrtemDatasetConfig, StemDatasetConfig
 from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
 from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
 
@@ -24,14 +28,20 @@ __all__ = [
     "CompareConfig",
     "ComparePretrain",
     "DataConfig",
+    "DoseSeriesConfig",
     "DoseStudyConfig",
     "GanConfig",
+    "HrtemDatasetConfig",
+    "MicroscopeParams",
+    "MicroscopeRanges",
     "OptimiserConfig",
     "PretrainConfig",
     "Recipe",
     "ReplayConfig",
     "RunSettings",
     "Section",
+    "StemDatasetConfig",
+    "StemRanges",
     "StudyFigure",
     "StudyRun",
     "StudyScale",

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig
 from dosewise.infer import segment
 from dosewise.metrics import dice, relative_psnr_db
 from dosewise.io import DatasetStore
@@ -72,18 +73,14 @@ def run_demo(out: Path, *, seed: int = 0, settings: DemoSettings = FULL, console
         "Everything below is recomputed by `dosewise demo`."
     )
     timings: list[list[object]] = []
-    simulation = dict(size_px=settings.size_px, pixel_size_A=settings.pixel_size_A, mtf="mtf4", workers=settings.workers)
+    simulation = dict(size_px=settings.size_px, pixel_size_A=settings.pixel_size_A, mtf="mtf4")
 
     console.print("[bold]1/6[/] simulating a dose series (one structure, fixed optics)")
     start = time.perf_counter()
     series_path = out / "dose_series.zarr"
     simulate_dose_series(
         series_path,
-        doses_e_per_A2=np.array(MONTAGE_DOSES_E_PER_A2),
-        size_px=settings.size_px,
-        pixel_size_A=settings.pixel_size_A,
-        mtf="mtf4",
-        seed=seed,
+        DoseSeriesConfig(doses_e_per_A2=list(MONTAGE_DOSES_E_PER_A2), seed=seed, **simulation),
     )
     timings.append(["dose series", time.perf_counter() - start])
     _dose_series_section(report, DatasetStore.open(series_path))
@@ -92,13 +89,16 @@ def run_demo(out: Path, *, seed: int = 0, settings: DemoSettings = FULL, console
     start = time.perf_counter()
     train_path, held_out_path = out / "hrtem_train.zarr", out / "hrtem_held_out.zarr"
     simulate_hrtem_dataset(
-        train_path, n_structures=settings.train_structures,
-        variants_per_structure=settings.variants_per_structure,
-        dose_range_e_per_A2=SEGMENT_DOSE_RANGE_E_PER_A2, seed=seed, **simulation,
+        train_path, HrtemDatasetConfig(n_structures=settings.train_structures,
+                                       variants_per_structure=settings.variants_per_structure,
+                                       dose_range_e_per_A2=SEGMENT_DOSE_RANGE_E_PER_A2, seed=seed, **simulation),
+        workers=settings.workers,
     )
     simulate_hrtem_dataset(
-        held_out_path, n_structures=settings.held_out_structures, variants_per_structure=2,
-        dose_range_e_per_A2=SEGMENT_DOSE_RANGE_E_PER_A2, seed=seed + 1, **simulation,
+        held_out_path, HrtemDatasetConfig(n_structures=settings.held_out_structures, variants_per_structure=2,
+                                          dose_range_e_per_A2=SEGMENT_DOSE_RANGE_E_PER_A2, seed=seed + 1,
+                                          **simulation),
+        workers=settings.workers,
     )
     n_images = settings.variants_per_structure * settings.train_structures + 2 * settings.held_out_structures
     timings.append([f"labelled images ({n_images})", time.perf_counter() - start])

@@ -24,6 +24,7 @@ from rich.console import Console
 from dosewise.analysis.dose_series import load_dose_series
 from dosewise.analysis.dose_sweep import DoseSweep
 from dosewise.checkpoint import load_model
+from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig
 from dosewise.config.experiments import DoseStudyConfig, StudyFigure, StudyRun, StudyScale
 from dosewise.config.training import DataConfig, TrainConfig
 from dosewise.device import resolve_device
@@ -81,20 +82,23 @@ def run_study(config: DoseStudyConfig, *, console: Console | None = None, progre
             continue
         store = data_dir / f"train_{run.data_key}.zarr"
         console.print(f"simulating training set {run.data_key}")
-        simulate_hrtem_dataset(
-            store, n_structures=scale.structures, variants_per_structure=scale.variants_per_structure,
-            size_px=scale.size_px, pixel_size_A=config.pixel_size_A, dose_range_e_per_A2=run.dose_range_e_per_A2,
-            mtf=run.mtf, seed=config.seed, workers=scale.workers, structure_cache=data_dir / "exit_waves",
-            max_sampling_A=config.max_sampling_A, diameter_range_A=config.diameter_range_A, progress=progress)
+        simulation = HrtemDatasetConfig.validate_dict({
+            "n_structures": scale.structures, "variants_per_structure": scale.variants_per_structure,
+            "size_px": scale.size_px, "pixel_size_A": config.pixel_size_A,
+            "dose_range_e_per_A2": run.dose_range_e_per_A2, "mtf": run.mtf, "seed": config.seed,
+            "max_sampling_A": config.max_sampling_A, "diameter_range_A": config.diameter_range_A})
+        simulate_hrtem_dataset(store, simulation, workers=scale.workers, structure_cache=data_dir / "exit_waves",
+                               progress=progress)
         stores[run.data_key] = store
     series_path = data_dir / f"series_{config.series.mtf}.zarr"
     low, high = config.series.dose_range_e_per_A2
     console.print(f"simulating the common dose series ({scale.series_frames} frames, {low:g}-{high:g} e-/Å²)")
     series_pixel = config.pixel_size_A if isinstance(config.pixel_size_A, float) else float(np.mean(config.pixel_size_A))
-    simulate_dose_series(series_path, dose_min_e_per_A2=low, dose_max_e_per_A2=high, n_frames=scale.series_frames,
-                         size_px=scale.size_px, pixel_size_A=series_pixel, mtf=config.series.mtf,
-                         seed=config.series.seed, max_sampling_A=config.max_sampling_A,
-                         diameter_range_A=config.diameter_range_A, progress=progress)
+    series_config = DoseSeriesConfig.validate_dict({
+        "dose_range_e_per_A2": (low, high), "n_frames": scale.series_frames, "size_px": scale.size_px,
+        "pixel_size_A": series_pixel, "mtf": config.series.mtf, "seed": config.series.seed,
+        "max_sampling_A": config.max_sampling_A, "diameter_range_A": config.diameter_range_A})
+    simulate_dose_series(series_path, series_config, progress=progress)
     series = load_dose_series(series_path)
 
     sweeps: dict[str, DoseSweep] = {}

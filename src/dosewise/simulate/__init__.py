@@ -5,9 +5,13 @@ Pipeline: :func:`build_supported_particle` (ASE) -> :func:`compute_exit_wave` (a
 multislice, the expensive step, once per structure) -> :func:`image_from_exit_wave`
 (lens, envelope, blur, binning; cheap, once per image) -> detector noise at the final
 pixel size -> :func:`hull_mask` label. :func:`simulate_hrtem_dataset` and
-:func:`simulate_dose_series` write the results into a ``DatasetStore``.
+:func:`simulate_dose_series` write the results into a ``DatasetStore``, each from one
+recipe (:class:`HrtemDatasetConfig`, :class:`DoseSeriesConfig`; :class:`StemDatasetConfig`
+for :func:`simulate_stem_dataset`), defined in :mod:`dosewise.config`.
 """
 
+from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges, StemRanges
+from dosewise.config.simulation import DoseSeriesConfig, HrtemDatasetConfig, StemDatasetConfig
 from dosewise.simulate.dataset import (
     SimulationReport,
     frame_id,
@@ -17,21 +21,23 @@ from dosewise.simulate.dataset import (
 )
 from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, image_from_exit_wave, oversampling
 from dosewise.simulate.mask import hull_mask
-from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
-from dosewise.simulate.stem import Probe, StemRanges, stem_sample
+from dosewise.simulate.stem import Probe, stem_sample
 from dosewise.simulate.stem_crystals import MATERIALS as STEM_MATERIALS
 from dosewise.simulate.stem_crystals import parse_materials, projected_crystal
 from dosewise.simulate.stem_dataset import StemConfig, render_stem_sample, simulate_stem_dataset, stem_sample_id
 from dosewise.simulate.structures import StructureParams, SupportedParticle, build_supported_particle
 
 __all__ = [
+    "DoseSeriesConfig",
     "ExitWave",
+    "HrtemDatasetConfig",
     "MicroscopeParams",
     "MicroscopeRanges",
     "Probe",
     "STEM_MATERIALS",
     "SimulationReport",
     "StemConfig",
+    "StemDatasetConfig",
     "StemRanges",
     "StructureParams",
     "SupportedParticle",

@@ -30,19 +30,13 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges
+from dosewise.config.simulation import DEFAULT_N0_E_PER_PX, DoseSeriesConfig, HrtemDatasetConfig
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.io.store import DatasetStore
 from dosewise.physics import MTFParams, MTFPreset
 from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, lens_margin_A, oversampling
-from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges, make_ranges
-from dosewise.simulate.render import (
-    DEFAULT_N0_E_PER_PX,
-    Detector,
-    MTFSpec,
-    draw_detector,
-    render_sample,
-    resolve_mtf,
-)
+from dosewise.simulate.render import Detector, draw_detector, render_sample, resolve_mtf
 from dosewise.simulate.structures import SupportedParticle, build_supported_particle
 
 
@@ -56,7 +50,13 @@ def frame_id(frame_index: int) -> str:
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Everything that decides the samples; stored in the dataset's attrs to guard resumes."""
+    """Everything that decides the samples, resolved; stored in the dataset's attrs to guard resumes.
+
+    Built from a recipe by :meth:`from_recipe`: the drawn ranges merged into one
+    :class:`MicroscopeRanges` and the MTF spec resolved to its parameters (a preset file's
+    contents, not its path). The counts (structures, variants) are not part of it, so a
+    store can grow; its attrs are the same JSON as before the recipes, so older stores resume.
+    """
 
     seed: int
     size_px: int
@@ -69,6 +69,15 @@ class SimulationConfig:
     frozen_phonons: int = 0
     # Simulated frame around the field (Å, rounded up to whole pixels); None: lens_margin_A.
     margin_A: float | None = None
+
+    @classmethod
+    def from_recipe(cls, config: HrtemDatasetConfig | DoseSeriesConfig,
+                    ranges: MicroscopeRanges) -> SimulationConfig:
+        """The settings of ``config``, drawing from ``ranges``."""
+        return cls(seed=config.seed, size_px=config.size_px, ranges=ranges, mtf=resolve_mtf(config.mtf),
+                   n0_e_per_px=config.n0_e_per_px, diameter_range_A=tuple(config.diameter_range_A),
+                   max_sampling_A=config.max_sampling_A, slice_thickness_A=config.slice_thickness_A,
+                   frozen_phonons=config.frozen_phonons, margin_A=config.margin_A)
 
     def attrs(self) -> dict[str, Any]:
         values = asdict(self)
@@ -220,48 +229,27 @@ def _progress(enabled: bool) -> Progress:
                     TimeRemainingColumn(), disable=not enabled, console=Console(stderr=True))
 
 
-def _pixel_size_range(pixel_size_A: float | tuple[float, float]) -> tuple[float, float]:
-    if isinstance(pixel_size_A, (int, float)):
-        return (float(pixel_size_A), float(pixel_size_A))
-    low, high = pixel_size_A
-    return (float(low), float(high))
+def _check_workers(workers: int) -> None:
+    if int(workers) != workers or workers < 1:
+        raise InvalidParameterError(f"workers must be an integer >= 1, got {workers}")
 
 
-def _check_counts(**counts: int) -> None:
-    for name, value in counts.items():
-        if int(value) != value or value < 1:
-            raise InvalidParameterError(f"{name} must be an integer >= 1, got {value}")
-
-
-def _check_margin(margin_A: float | None) -> float | None:
-    if margin_A is None:
-        return None
-    if not (np.isfinite(margin_A) and margin_A >= 0):
-        raise InvalidParameterError(f"margin_A must be None (automatic) or >= 0 Å, got {margin_A}")
-    return float(margin_A)
+def _expect(config: Any, kind: type) -> None:
+    if not isinstance(config, kind):
+        raise InvalidParameterError(
+            f"config must be a {kind.__name__} (dosewise.config), got {type(config).__name__}"
+        )
 
 
 def simulate_hrtem_dataset(
     out: str | Path,
+    config: HrtemDatasetConfig,
     *,
-    n_structures: int,
-    variants_per_structure: int = 10,
-    size_px: int = 512,
-    pixel_size_A: float | tuple[float, float] = (0.07, 0.08),
-    dose_range_e_per_A2: tuple[float, float] = (1e2, 1e6),
-    mtf: MTFSpec = "mtf4",
-    seed: int = 0,
     workers: int = 1,
-    microscope: MicroscopeRanges | None = None,
-    n0_e_per_px: float = DEFAULT_N0_E_PER_PX,
-    diameter_range_A: tuple[float, float] = (15.0, 50.0),
-    max_sampling_A: float = 0.1,
-    frozen_phonons: int = 0,
-    margin_A: float | None = None,
     progress: bool = True,
     structure_cache: str | Path | None = None,
 ) -> SimulationReport:
-    """Simulate ``n_structures`` x ``variants_per_structure`` labelled images into ``out``.
+    """Simulate ``config.n_structures`` x ``config.variants_per_structure`` labelled images into ``out``.
 
     Samples ``s{structure:06d}_v{variant:03d}`` hold "clean" (float32, vacuum ≈ 1),
     "noisy" (float32 electron counts) and "mask" (uint8) plus their metadata. One exit
@@ -270,26 +258,22 @@ def simulate_hrtem_dataset(
     variants are all in the store are skipped, so an interrupted run resumes where it
     stopped and produces the same samples as an uninterrupted one.
 
-    Each structure is simulated with ``margin_A`` (default: the largest lens
+    Each structure is simulated with ``config.margin_A`` (default: the largest lens
     delocalisation any drawn optics can cause, :func:`~dosewise.simulate.hrtem.lens_margin_A`)
     around the field and cropped to ``size_px`` afterwards, so no image shows the seam of
     the periodic cell or contrast wrapped across it.
 
-    ``structure_cache``: a folder where exit waves are kept and reused by any dataset of
-    the same structures (other dose range or detector); see :func:`cached_structure`.
+    ``workers`` processes simulate one structure each; ``structure_cache``: a folder where
+    exit waves are kept and reused by any dataset of the same structures (other dose range
+    or detector); see :func:`cached_structure`.
     """
-    _check_counts(n_structures=n_structures, variants_per_structure=variants_per_structure,
-                  size_px=size_px, workers=workers)
-    base = microscope or MicroscopeRanges()
-    ranges = make_ranges(**{**base.model_dump(), "dose_e_per_A2": tuple(dose_range_e_per_A2),
-                            "pixel_size_A": _pixel_size_range(pixel_size_A)})
-    config = SimulationConfig(seed=int(seed), size_px=int(size_px), ranges=ranges, mtf=resolve_mtf(mtf),
-                              n0_e_per_px=float(n0_e_per_px), diameter_range_A=tuple(diameter_range_A),
-                              max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons),
-                              margin_A=_check_margin(margin_A))
+    _expect(config, HrtemDatasetConfig)
+    _check_workers(workers)
+    n_structures, variants_per_structure = config.n_structures, config.variants_per_structure
+    settings = SimulationConfig.from_recipe(config, config.drawn_ranges)
     out = Path(out)
     cache = None if structure_cache is None else Path(structure_cache)
-    store = _open_store(out, {"kind": "hrtem", "simulation": config.attrs()})
+    store = _open_store(out, {"kind": "hrtem", "simulation": settings.attrs()})
     todo = [s for s in range(n_structures)
             if not all(store.has(sample_id(s, v)) for v in range(variants_per_structure))]
     skipped = sorted(set(range(n_structures)) - set(todo))
@@ -299,10 +283,10 @@ def simulate_hrtem_dataset(
                             completed=len(skipped) * variants_per_structure)
         if workers == 1 or len(todo) <= 1:
             for s in todo:
-                written += _write_structure(config, str(out), s, variants_per_structure, cache)
+                written += _write_structure(settings, str(out), s, variants_per_structure, cache)
                 bar.advance(task, variants_per_structure)
         else:
-            written = _run_parallel(config, out, todo, variants_per_structure, workers,
+            written = _run_parallel(settings, out, todo, variants_per_structure, workers,
                                     lambda: bar.advance(task, variants_per_structure), cache)
     return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
                             samples_written=written)
@@ -328,69 +312,38 @@ def _run_parallel(config: SimulationConfig, out: Path, todo: list[int], n_varian
     return written
 
 
-def simulate_dose_series(
-    out: str | Path,
-    *,
-    doses_e_per_A2: list[float] | None = None,
-    dose_min_e_per_A2: float = 10.0,
-    dose_max_e_per_A2: float = 1e4,
-    n_frames: int = 20,
-    size_px: int = 512,
-    pixel_size_A: float = 0.075,
-    mtf: MTFSpec = "mtf4",
-    seed: int = 0,
-    microscope: MicroscopeParams | None = None,
-    n0_e_per_px: float = DEFAULT_N0_E_PER_PX,
-    diameter_range_A: tuple[float, float] = (15.0, 50.0),
-    max_sampling_A: float = 0.1,
-    frozen_phonons: int = 0,
-    margin_A: float | None = None,
-    progress: bool = True,
-) -> SimulationReport:
+def simulate_dose_series(out: str | Path, config: DoseSeriesConfig, *, progress: bool = True) -> SimulationReport:
     """One structure, fixed optics and detector, frame dose rising log-spaced (dose-limit studies).
 
     Frames ``f0000``.. carry the same arrays and metadata as a dataset sample plus
-    ``frame_index``; only the dose and the noise realisation change between frames.
-    ``microscope`` fixes the optics (its dose is ignored); by default they are drawn
-    from Larsen et al. 2023, Table 1 with ``seed``. The default margin covers the delocalisation
-    of these fixed optics.
+    ``frame_index``; only the dose and the noise realisation change between frames
+    (:meth:`DoseSeriesConfig.frame_doses`). ``config.microscope`` fixes the optics (its
+    dose is ignored); by default they are drawn from Larsen et al. 2023, Table 1 with
+    ``config.seed``. The default margin covers the delocalisation of these fixed optics.
     """
-    if doses_e_per_A2 is None:
-        _check_counts(n_frames=n_frames)
-        if not 0 < dose_min_e_per_A2 <= dose_max_e_per_A2:
-            raise InvalidParameterError(
-                f"dose range must satisfy 0 < min <= max e-/Å², got {dose_min_e_per_A2}..{dose_max_e_per_A2}"
-            )
-        doses = np.geomspace(dose_min_e_per_A2, dose_max_e_per_A2, n_frames).tolist()
-    else:
-        doses = [float(d) for d in doses_e_per_A2]
-        if not doses or min(doses) <= 0:
-            raise InvalidParameterError(f"doses must be a non-empty list of values > 0 e-/Å², got {doses}")
-    _check_counts(size_px=size_px)
-    ranges = make_ranges(pixel_size_A=_pixel_size_range(pixel_size_A))
-    config = SimulationConfig(seed=int(seed), size_px=int(size_px), ranges=ranges, mtf=resolve_mtf(mtf),
-                              n0_e_per_px=float(n0_e_per_px), diameter_range_A=tuple(diameter_range_A),
-                              max_sampling_A=float(max_sampling_A), frozen_phonons=int(frozen_phonons),
-                              margin_A=_check_margin(margin_A))
-    fixed_rng = _variant_rng(config, 0, 0)
-    optics = microscope or ranges.sample(fixed_rng)
-    detector: Detector = draw_detector(config.mtf, fixed_rng, config.n0_e_per_px)
+    _expect(config, DoseSeriesConfig)
+    doses = config.frame_doses()
+    ranges = MicroscopeRanges(pixel_size_A=(config.pixel_size_A, config.pixel_size_A))
+    settings = SimulationConfig.from_recipe(config, ranges)
+    fixed_rng = _variant_rng(settings, 0, 0)
+    optics = config.microscope or ranges.sample(fixed_rng)
+    detector: Detector = draw_detector(settings.mtf, fixed_rng, settings.n0_e_per_px)
     out = Path(out)
-    attrs = {"kind": "dose_series", "simulation": {**config.attrs(), "doses_e_per_A2": doses,
+    attrs = {"kind": "dose_series", "simulation": {**settings.attrs(), "doses_e_per_A2": doses,
                                                    "optics": optics.model_dump()}}
     store = _open_store(out, attrs)
     todo = [f for f in range(len(doses)) if not store.has(frame_id(f))]
     if todo:
-        structure = simulate_structure(config, 0, optics=optics)
+        structure = simulate_structure(settings, 0, optics=optics)
         with _progress(progress) as bar:
             task = bar.add_task("simulating dose series", total=len(doses), completed=len(doses) - len(todo))
             for f in todo:
-                rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(0, 2, f)))
+                rng = np.random.default_rng(np.random.SeedSequence(settings.seed, spawn_key=(0, 2, f)))
                 frame_optics = optics.model_copy(update={"dose_e_per_A2": doses[f]})
                 sample = render_sample(structure.exit_wave, structure.particle, frame_optics, detector,
-                                       pixel_size_A=structure.pixel_size_A, size_px=config.size_px, rng=rng)
-                metadata = {**sample.metadata, "seed": config.seed, "structure_index": 0, "frame_index": f,
-                            "frozen_phonons": config.frozen_phonons}
+                                       pixel_size_A=structure.pixel_size_A, size_px=settings.size_px, rng=rng)
+                metadata = {**sample.metadata, "seed": settings.seed, "structure_index": 0, "frame_index": f,
+                            "frozen_phonons": settings.frozen_phonons}
                 store.write_sample(frame_id(f), sample.arrays, metadata)
                 bar.advance(task)
     return SimulationReport(path=out, structures_computed=[0] if todo else [],

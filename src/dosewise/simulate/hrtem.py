@@ -27,8 +27,8 @@ import numpy as np
 import scipy.fft
 from ase import Atoms
 
+from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges
 from dosewise.errors import InvalidParameterError
-from dosewise.simulate.microscope import MicroscopeParams, MicroscopeRanges
 
 UM_TO_A = 1e4
 # The margin covers the delocalisation of every spatial frequency at which the lens's

@@ -16,17 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from dosewise.config.microscope import MicroscopeParams
+from dosewise.config.simulation import DEFAULT_N0_E_PER_PX
 from dosewise.errors import InvalidParameterError
 from dosewise.physics import MTF_PRESETS, MTFParams, MTFPreset, detector_image, parse_mtf
 from dosewise.simulate.hrtem import ExitWave, image_from_exit_wave, pixel_origin_A
 from dosewise.simulate.mask import hull_mask
-from dosewise.simulate.microscope import MicroscopeParams
 from dosewise.simulate.structures import SupportedParticle
 from dosewise.units import dose_e_per_px
 
 MTFSpec = str | MTFParams | MTFPreset | None
-# Readout noise for a fixed detector (Larsen et al. 2023, Fig. 6: fitted N0 = 0.01 e-/px).
-DEFAULT_N0_E_PER_PX = 0.01
 
 
 @dataclass(frozen=True)

@@ -32,73 +32,20 @@ from typing import Any
 
 import numpy as np
 import scipy.fft
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from scipy.ndimage import map_coordinates
 
-from dosewise.errors import InvalidParameterError
+from dosewise.config.microscope import StemRanges
 from dosewise.physics.background import linear_background, nonlinear_background
 from dosewise.physics.noise import shot_noise
 from dosewise.simulate.hrtem import UM_TO_A, electron_wavelength_A
 from dosewise.simulate.stem_crystals import PlacedColumns, Zone, place_columns, projected_crystal, zone_name
 from dosewise.units import dose_e_per_px
 
-Range = tuple[float, float]
 BACKGROUND_KINDS = ("linear", "nonlinear", "linear+nonlinear")
 # Extra margin (Å) beyond the probe's geometric radius: diffraction tails and atom width.
 MARGIN_TAIL_A = 5.0
 # Gaussian atoms are drawn out to this many standard deviations.
 ATOM_EXTENT_SIGMAS = 4.0
-
-
-class StemRanges(BaseModel):
-    """Limits of every drawn parameter; uniform unless said otherwise.
-
-    Defaults: an aberration-corrected 200 or 300 kV STEM (residual defocus and Cs small),
-    0.08..0.2 Å/px, and a dose per Å² that takes the brightest column from a few counts
-    per pixel to nearly noise-free (see docs/simulate.md).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    energies_eV: tuple[float, ...] = (200e3, 300e3)  # one of these, equally likely
-    semiangle_mrad: Range = (15.0, 30.0)  # probe-forming aperture
-    defocus_A: Range = (-20.0, 20.0)  # positive = underfocus, C10 = -defocus_A
-    cs_um: Range = (-10.0, 10.0)  # residual C30 after correction
-    atom_sigma_A: Range = (0.1, 0.2)  # Gaussian width of one column in the object
-    z_exponent: Range = (1.6, 2.0)
-    pixel_size_A: Range = (0.08, 0.2)
-    dose_e_per_A2: Range = (1e2, 1e5)  # log-uniform
-    background_ptp: Range = (0.05, 0.5)  # peak-to-peak, in units of the clean maximum
-    background_offset: Range = (0.0, 0.2)  # the background's minimum
-    scan_jitter_px: Range = (0.1, 1.0)  # std of the per-line horizontal offset
-    scan_flicker: Range = (0.0, 0.05)  # std of the per-line relative intensity
-
-    @model_validator(mode="after")
-    def _check(self) -> StemRanges:
-        if not self.energies_eV or min(self.energies_eV) <= 0:
-            raise ValueError(f"energies_eV must be non-empty and > 0, got {self.energies_eV}")
-        positive = ("semiangle_mrad", "atom_sigma_A", "z_exponent", "pixel_size_A", "dose_e_per_A2")
-        non_negative = ("background_ptp", "background_offset", "scan_jitter_px", "scan_flicker")
-        for name in ("defocus_A", "cs_um", *positive, *non_negative):
-            low, high = getattr(self, name)
-            if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-                raise ValueError(f"{name} must be finite with low <= high, got ({low}, {high})")
-            if name in positive and low <= 0:
-                raise ValueError(f"{name} must be > 0, got ({low}, {high})")
-            if name in non_negative and low < 0:
-                raise ValueError(f"{name} must be >= 0, got ({low}, {high})")
-        if self.semiangle_mrad[1] > 100:
-            raise ValueError(f"semiangle_mrad must be <= 100 mrad, got {self.semiangle_mrad}")
-        return self
-
-
-def make_stem_ranges(**overrides: object) -> StemRanges:
-    """:class:`StemRanges` that raises :class:`InvalidParameterError` on bad limits."""
-    try:
-        return StemRanges(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'ranges'}: {e['msg']}" for e in exc.errors())
-        raise InvalidParameterError(f"invalid STEM ranges ({problems})") from None
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ worker writes its own samples (one store group per sample).
 
 from __future__ import annotations
 
-import math
 import multiprocessing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +22,21 @@ from typing import Any
 
 import numpy as np
 
-from dosewise.errors import InvalidParameterError
+from dosewise.config.microscope import StemRanges
+from dosewise.config.simulation import StemDatasetConfig
 from dosewise.io.store import DatasetStore
-from dosewise.simulate.dataset import SimulationReport, _check_counts, _jsonable, _open_store, _progress
-from dosewise.simulate.stem import StemRanges, StemSample, make_stem_ranges, stem_sample
+from dosewise.simulate.dataset import (
+    SimulationReport,
+    _check_workers,
+    _expect,
+    _jsonable,
+    _open_store,
+    _progress,
+)
+from dosewise.simulate.stem import StemSample, stem_sample
 from dosewise.simulate.stem_crystals import Zone, parse_materials, zone_name
 
 STEM_KIND = "stem"
-MIN_SIZE_PX = 8
 # Images per worker task: amortises process overhead, still updates the bar often.
 CHUNK = 16
 
@@ -41,7 +47,12 @@ def stem_sample_id(index: int) -> str:
 
 @dataclass(frozen=True)
 class StemConfig:
-    """Everything that decides the samples; stored in the dataset's attrs to guard resumes."""
+    """Everything that decides the samples, resolved; stored in the dataset's attrs to guard resumes.
+
+    Built from a :class:`StemDatasetConfig` by :meth:`from_recipe`: the dose and pixel size
+    merged into the ranges, the materials parsed into (material, zone axis) pairs. The
+    image count is not part of it, so a store can grow.
+    """
 
     seed: int
     size_px: int
@@ -49,6 +60,13 @@ class StemConfig:
     materials: tuple[tuple[str, Zone], ...]
     mask_radius_A: float = 0.5
     mask_min_relative_weight: float = 0.1
+
+    @classmethod
+    def from_recipe(cls, config: StemDatasetConfig) -> StemConfig:
+        """The settings of ``config``; an unknown material is an :class:`InvalidParameterError`."""
+        return cls(seed=config.seed, size_px=config.size_px, ranges=config.drawn_ranges,
+                   materials=tuple(parse_materials(config.materials)), mask_radius_A=config.mask_radius_A,
+                   mask_min_relative_weight=config.mask_min_relative_weight)
 
     def attrs(self) -> dict[str, Any]:
         return _jsonable({
@@ -86,52 +104,28 @@ def _write_samples(config: StemConfig, out: str, indices: list[int]) -> int:
     return written
 
 
-def _range(name: str, values: Iterable[float], unit: str) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in values)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be two numbers (min, max) {unit}, got {values!r}") from None
-    if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
-        raise InvalidParameterError(f"{name} must satisfy 0 < min <= max {unit}, got {low}..{high}")
-    return low, high
-
-
 def simulate_stem_dataset(
     out: str | Path,
-    n_images: int,
+    config: StemDatasetConfig,
     *,
-    size_px: int = 256,
-    dose_range_e_per_A2: tuple[float, float] = (1e2, 1e5),
-    pixel_size_range_A: tuple[float, float] = (0.08, 0.2),
-    materials: str | Iterable[str] | None = None,
-    seed: int = 0,
     workers: int = 1,
     progress: bool = True,
-    ranges: StemRanges | None = None,
-    mask_radius_A: float = 0.5,
 ) -> SimulationReport:
-    """Simulate ``n_images`` labelled ADF-STEM images into ``out`` (see :mod:`dosewise.simulate.stem`).
+    """Simulate ``config.n_images`` labelled ADF-STEM images into ``out`` (see :mod:`dosewise.simulate.stem`).
 
     Samples ``stem{i:06d}`` hold ``noisy``, ``noise_free``, ``clean``, ``superres``
     (float32) and ``mask`` (uint8), all ``(size_px, size_px)``, with their parameters
-    as metadata. ``materials``: ``None`` for all, or names such as ``"Au"`` (all its
-    zone axes) or ``"SrTiO3[110]"``. ``ranges`` sets every other drawn parameter;
-    ``dose_range_e_per_A2`` and ``pixel_size_range_A`` override its dose and pixel size.
+    as metadata (:class:`~dosewise.config.StemDatasetConfig` lists what is drawn).
     Images already complete in the store are skipped, so an interrupted run resumes;
-    the report lists image indices (each image is its own structure).
+    the report lists image indices (each image is its own structure). ``workers``
+    processes render chunks of images.
     """
-    _check_counts(n_images=n_images, size_px=size_px, workers=workers)
-    if size_px < MIN_SIZE_PX:
-        raise InvalidParameterError(f"size_px must be >= {MIN_SIZE_PX}, got {size_px}")
-    if not (math.isfinite(mask_radius_A) and mask_radius_A > 0):
-        raise InvalidParameterError(f"mask_radius_A must be > 0 Å, got {mask_radius_A}")
-    base = (ranges or StemRanges()).model_dump()
-    base["dose_e_per_A2"] = _range("dose range", dose_range_e_per_A2, "e-/Å²")
-    base["pixel_size_A"] = _range("pixel size range", pixel_size_range_A, "Å/px")
-    config = StemConfig(seed=int(seed), size_px=int(size_px), ranges=make_stem_ranges(**base),
-                        materials=tuple(parse_materials(materials)), mask_radius_A=float(mask_radius_A))
+    _expect(config, StemDatasetConfig)
+    _check_workers(workers)
+    n_images = config.n_images
+    settings = StemConfig.from_recipe(config)
     out = Path(out)
-    store = _open_store(out, {"kind": STEM_KIND, "simulation": config.attrs()})
+    store = _open_store(out, {"kind": STEM_KIND, "simulation": settings.attrs()})
     todo = [i for i in range(n_images) if not store.has(stem_sample_id(i))]
     skipped = sorted(set(range(n_images)) - set(todo))
     with _progress(progress) as bar:
@@ -140,10 +134,10 @@ def simulate_stem_dataset(
         if workers == 1 or len(chunks) <= 1:
             written = 0
             for index in todo:
-                written += _write_samples(config, str(out), [index])
+                written += _write_samples(settings, str(out), [index])
                 bar.advance(task)
         else:
-            written = _run_parallel(config, out, chunks, workers, lambda n: bar.advance(task, n))
+            written = _run_parallel(settings, out, chunks, workers, lambda n: bar.advance(task, n))
     return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
                             samples_written=written)
 
