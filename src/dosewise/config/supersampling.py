@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from dosewise.config.base import Section
 from dosewise.config.training import OptimiserConfig, RunSettings
+from dosewise.data.scan_degradations import ScanDegradations
 from dosewise.models import ModelConfig
 from dosewise.models.dlss import ONE_STAGE, TWO_STAGE, supersampler_step
 
@@ -29,6 +30,8 @@ class SupersampleDataConfig(Section):
     target_blur_sigma_px: float = Field(default=2.5, ge=0)
     small_images: Literal["pad", "skip"] = "pad"
     val_fraction: float = Field(default=0.1, gt=0, lt=1)
+    # the artefacts of real scans, on training crops only (off unless asked for)
+    degradations: ScanDegradations = Field(default_factory=lambda: ScanDegradations(enabled=False))
 
     @model_validator(mode="after")
     def _checks(self) -> SupersampleDataConfig:

@@ -3,7 +3,8 @@
 Each item is a random crop of a full scan, scaled to [0, 1] (Ede 2020's input
 normalisation), given a random flip/rotation, then sub-sampled at a scan step drawn
 from ``steps`` with a random lattice offset. Any full scan therefore yields pairs at
-every coverage, and no image is ever stored twice.
+every coverage, and no image is ever stored twice. Training crops may also get the
+artefacts of real scans (:mod:`dosewise.data.scan_degradations`) before sub-sampling.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 
 from dosewise.data.corruptions import CorruptionConfig
+from dosewise.data.scan_degradations import ScanDegradations, degrade_scan, draw_zoom, zoom_to
 from dosewise.data.transforms import Compose, RandomCrop, RandomFlipRotate
 from dosewise.data.unlabeled import Source, UnlabeledDataset
 from dosewise.errors import InvalidParameterError
@@ -62,10 +64,13 @@ class PartialScanDataset(UnlabeledDataset):
         train: bool = True,
         target_blur_sigma_px: float = 2.5,
         small_images: Literal["pad", "skip"] = "pad",
+        degradations: ScanDegradations | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(sources, crop_px, CorruptionConfig(), train=train, small_images=small_images,
                          seed=seed)
+        self.degradations = degradations if train and degradations is not None else ScanDegradations(
+            enabled=False)
         if not steps or min(steps) < 2 or max(steps) * 2 > crop_px:
             raise InvalidParameterError(
                 f"scan steps {list(steps)} must be >= 2 and fit twice into the {crop_px} px crop"
@@ -79,10 +84,17 @@ class PartialScanDataset(UnlabeledDataset):
         epoch, index = key if isinstance(key, tuple) else (0, key)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        image = self.load(index)[0][None]
+        image = self.load(index)[0]
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(epoch, index)))
-        crop, _ = self.transform(image, image, rng)
+        zoom = draw_zoom(self.degradations, rng)
+        if zoom != 1.0:  # cut the window that the zoom turns into one crop
+            window = self.degradations.crop_window_px(self.crop_px, zoom)
+            region, _ = RandomCrop(window)(image, image, rng)
+            image = zoom_to(region, self.crop_px, rng)
+        crop, _ = self.transform(image[None], image[None], rng)
         full = scale_to_unit(crop[0])
+        if self.degradations.enabled:
+            full = scale_to_unit(degrade_scan(full, self.degradations, rng))
         if self.train:
             step = int(rng.choice(self.steps))
             offset = (int(rng.integers(step)), int(rng.integers(step)))

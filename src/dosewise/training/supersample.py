@@ -188,7 +188,8 @@ class PartialScanDataModule(pl.LightningDataModule):
         common = {"crop_px": data.crop_px, "steps": data.steps, "small_images": data.small_images,
                   "target_blur_sigma_px": data.target_blur_sigma_px, "seed": config.seed}
         self.train_set = PartialScanDataset(
-            [s for i, s in enumerate(sources) if i not in val_index], train=True, **common)
+            [s for i, s in enumerate(sources) if i not in val_index], train=True,
+            degradations=data.degradations, **common)
         self.val_set = PartialScanDataset([sources[i] for i in sorted(val_index)], train=False, **common)
 
     def train_dataloader(self) -> DataLoader:

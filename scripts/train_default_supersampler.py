@@ -1,0 +1,175 @@
+"""Train the shipped partial-scan supersampler, in chunks that survive the end of a session.
+
+    nice -n 19 .venv/bin/python scripts/train_default_supersampler.py --hours 2 [--commit]
+
+Seeded and resumable: the campaign's state is ``campaigns/supersample-default/`` (committed
+to the repository as it goes): ``last.ckpt`` (the run's latest Lightning checkpoint),
+``log.csv`` (one row per chunk: CPU-minutes, epochs, validation MSE, and network / bilinear
+root-MSE on real scans it never trained on, per coverage) and ``curve.png``. A later session
+on a fresh machine restores ``last.ckpt`` into the work folder and continues exactly there.
+
+Training data (all within their licences, see ../shared/data/real/PROVENANCE.md):
+- a simulated ADF-STEM store (``dosewise simulate stem``, noise-free key), with the artefacts
+  of real scans drawn per crop (``data.degradations``: zoom resampling, line jitter and
+  offsets, drift shear, Poisson + readout noise);
+- the MIT-licensed real full scans (Jeffrey-Ede/partial-STEM truth crops, AtomSegNet), when
+  ``../shared`` is present.
+Evaluation uses every other real full scan in ``../shared/data/real/stem`` (never a file the
+model trained on), with Ede 2020's blurred targets, against exact-lattice bilinear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from dosewise.analysis.interpolation import baseline_methods
+from dosewise.analysis.supersample_eval import evaluate_supersampling, load_eval_images
+from dosewise.config import StemDatasetConfig, SupersampleConfig
+from dosewise.infer.supersample import Supersampler
+from dosewise.report.style import save_png
+from dosewise.simulate import simulate_stem_dataset
+from dosewise.training import train_supersampler
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_STEM = REPO.parent / "shared" / "data" / "real" / "stem"
+MIT_SCANS = ("partialstem__truth-1.tif", "atomsegnet__03_afterimage_8nm_crp.png")
+# derived files (an author's partial scan and its mask), not full scans to evaluate on
+NOT_FULL_SCANS = ("partialstem__partial_scan-1.tif", "partialstem__mask-1.tif")
+STEPS = (4, 5, 6, 7, 8, 9, 10)
+EVAL_STEPS = (4, 5, 6, 8, 10)
+SEED = 0
+
+
+def recipe(work: Path, minutes: float) -> SupersampleConfig:
+    folders = [str(work / "real_mit")] if (work / "real_mit").is_dir() else []
+    return SupersampleConfig.validate_dict({
+        "model": {"name": "dlss-residual-unet", "in_channels": 2, "options": {"width": 24, "levels": 3}},
+        "data": {"stores": [str(work / "stem.zarr")], "folders": folders, "store_key": "noise_free",
+                 "crop_px": 128, "steps": list(STEPS), "val_fraction": 0.05,
+                 "degradations": {"enabled": True}},
+        "epochs": 100000, "max_minutes": minutes, "batch_size": 8, "precision": "bf16-mixed",
+        "device": "auto", "checkpoint_every_n_epochs": 5, "out_dir": str(work / "run"), "seed": SEED,
+    })
+
+
+def prepare(work: Path, n_images: int, campaign: Path) -> None:
+    """The simulated store (resumable) and the MIT real scans; the committed checkpoint."""
+    work.mkdir(parents=True, exist_ok=True)
+    simulate_stem_dataset(work / "stem.zarr", StemDatasetConfig(n_images=n_images, size_px=256, seed=SEED),
+                          workers=2, progress=False)
+    if REAL_STEM.is_dir():
+        (work / "real_mit").mkdir(exist_ok=True)
+        for name in MIT_SCANS:
+            if (REAL_STEM / name).is_file():
+                shutil.copyfile(REAL_STEM / name, work / "real_mit" / name)
+    last = work / "run" / "checkpoints" / "last.ckpt"
+    if not last.is_file() and (campaign / "last.ckpt").is_file():
+        last.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(campaign / "last.ckpt", last)
+
+
+def evaluate(checkpoint: Path) -> dict[int, float]:
+    """Network / bilinear root-MSE per step on real scans the model never trained on."""
+    if not REAL_STEM.is_dir():
+        return {}
+    paths = [p for p in sorted(REAL_STEM.iterdir())
+             if p.name not in MIT_SCANS + NOT_FULL_SCANS and p.suffix.lower() != ".md"]
+    images = load_eval_images(paths, crop_px=256)
+    methods = {"bilinear": baseline_methods()["bilinear"],
+               "dosewise": Supersampler(checkpoint, device="cpu").method()}
+    rows = evaluate_supersampling(images, methods, EVAL_STEPS).rows()
+    return {int(r["step"]): float(r["ratio_to_bilinear"]) for r in rows if r["method"] == "dosewise"}
+
+
+def read_log(campaign: Path) -> list[dict[str, str]]:
+    path = campaign / "log.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def write_log(campaign: Path, rows: list[dict[str, object]]) -> None:
+    columns = ["chunk", "cpu_minutes", "epoch", "val_mse", *(f"real_ratio_1/{s * s}" for s in EVAL_STEPS)]
+    with open(campaign / "log.csv", "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    fig = Figure(figsize=(9, 3.5))
+    left, right = fig.subplots(1, 2)
+    minutes = [float(r["cpu_minutes"]) for r in rows]
+    left.plot(minutes, [float(r["val_mse"]) for r in rows], "o-")
+    left.set(xlabel="training minutes", ylabel="validation MSE (simulated + MIT crops)")
+    for step in EVAL_STEPS:
+        key = f"real_ratio_1/{step * step}"
+        values = [float(r[key]) if r.get(key) not in (None, "") else np.nan for r in rows]
+        right.plot(minutes, values, "o-", label=f"1/{step * step}")
+    right.axhline(1.0, color="k", lw=0.8)
+    right.axhline(0.85, color="k", lw=0.8, ls="--")
+    right.set(xlabel="training minutes", ylabel="network / bilinear RMSE, real scans")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    save_png(campaign / "curve.png", fig)
+
+
+def commit(campaign: Path, message: str) -> None:
+    """Commit only the campaign folder (other staged work is left alone); retry later on a lock."""
+    try:
+        subprocess.run(["git", "add", str(campaign)], cwd=REPO, check=True, capture_output=True)
+        subprocess.run(["git", "commit", "-q", "-m", message, "--", str(campaign)], cwd=REPO, check=True,
+                       capture_output=True)
+    except subprocess.CalledProcessError as error:
+        print(f"commit skipped: {error.stderr.decode(errors='replace').strip()}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hours", type=float, required=True, help="training time of this invocation")
+    parser.add_argument("--chunk-minutes", type=float, default=20.0, help="minutes between saves and commits")
+    parser.add_argument("--work", type=Path, default=Path("/work/campaign-supersample"),
+                        help="big files: simulated store, Lightning logs (not committed)")
+    parser.add_argument("--campaign", type=Path, default=REPO / "campaigns" / "supersample-default",
+                        help="small files committed as the campaign goes: last.ckpt, log.csv, curve.png")
+    parser.add_argument("--images", type=int, default=1500, help="simulated STEM images")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--commit", action="store_true", help="git-commit the campaign folder after each chunk")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    campaign = args.campaign
+    campaign.mkdir(parents=True, exist_ok=True)
+    prepare(args.work, args.images, campaign)
+    log = read_log(campaign)
+    done = float(log[-1]["cpu_minutes"]) if log else 0.0
+    stop = time.monotonic() + args.hours * 3600
+    while time.monotonic() < stop:
+        chunk = min(args.chunk_minutes, (stop - time.monotonic()) / 60)
+        if chunk < 1:
+            break
+        result = train_supersampler(recipe(args.work, done + chunk), progress=False)
+        done += chunk
+        shutil.copyfile(result.last_checkpoint, campaign / "last.ckpt")
+        ratios = evaluate(result.last_checkpoint)
+        row: dict[str, object] = {"chunk": len(log) + 1, "cpu_minutes": f"{done:.1f}",
+                                  "epoch": torch.load(result.last_checkpoint, map_location="cpu",
+                                                      weights_only=True)["epoch"] + 1,
+                                  "val_mse": f"{result.metrics.get('val/mse', float('nan')):.6g}"}
+        row.update({f"real_ratio_1/{s * s}": f"{ratios[s]:.4f}" for s in ratios})
+        log.append(row)
+        write_log(campaign, log)
+        print(row, flush=True)
+        if args.commit:
+            commit(campaign, f"supersampler campaign: {done:.0f} training minutes, real-scan ratio to bilinear "
+                   + ", ".join(f"1/{s * s} {ratios[s]:.3f}" for s in ratios))
+
+
+if __name__ == "__main__":
+    main()
