@@ -14,8 +14,9 @@ of a real microscope shares the full scan's artefacts:
 - ``shear``: a slow linear drift of the specimen during the frame (lines shifted in
   proportion to their index);
 - ``dose_counts_per_probe``: Poisson shot noise at a dose drawn log-uniformly (counts per
-  probe at the brightest pixel), plus Gaussian readout of ``readout_sigma`` (fraction of
-  the image range).
+  probe at the brightest pixel) on the scan plus a background of ``background`` (fraction
+  of its range: a detector never reads zero counts), and Gaussian readout of
+  ``readout_sigma`` (fraction of the peak).
 
 Every draw comes from the item's own generator, so a crop is reproducible from
 ``(seed, epoch, index)``.
@@ -48,10 +49,12 @@ class ScanDegradations(BaseModel):
     noise_probability: float = Field(default=0.6, ge=0, le=1)
     dose_counts_per_probe: Range = (3.0, 3000.0)
     readout_sigma: Range = (0.0, 0.03)
+    background: Range = (0.02, 0.3)
 
     @model_validator(mode="after")
     def _ranges(self) -> ScanDegradations:
-        for name in ("zoom_range", "row_jitter_px", "row_offset", "dose_counts_per_probe", "readout_sigma"):
+        for name in ("zoom_range", "row_jitter_px", "row_offset", "dose_counts_per_probe", "readout_sigma",
+                     "background"):
             low, high = getattr(self, name)
             if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
                 raise ValueError(f"{name} must be [low, high] with 0 <= low <= high, got ({low}, {high})")
@@ -93,8 +96,9 @@ def degrade_scan(image01: np.ndarray, config: ScanDegradations, rng: np.random.G
     if rng.random() < config.noise_probability:
         low, high = np.log(config.dose_counts_per_probe)
         dose = float(np.exp(rng.uniform(low, high)))
-        signal = np.clip(out - out.min(), 0.0, None)
-        peak = float(signal.max()) or 1.0
+        span = float(out.max() - out.min()) or 1.0
+        signal = np.clip(out - out.min(), 0.0, None) + rng.uniform(*config.background) * span
+        peak = float(signal.max())
         out = rng.poisson(signal / peak * dose) / dose * peak
         out = out + rng.normal(0.0, rng.uniform(*config.readout_sigma) * peak, size=out.shape)
     return out.astype(np.float32)
