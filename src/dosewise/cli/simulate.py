@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.common import JsonFlag, console, emit_json
 from dosewise.errors import InvalidParameterError
 
 simulate_app = typer.Typer(
@@ -32,8 +32,6 @@ def _check_dose_range(dose_range: tuple[float, float]) -> None:
         raise InvalidParameterError(f"dose range must satisfy 0 < A <= B e-/Å², got {low} {high}")
 
 
-@simulate_app.command("hrtem")
-@user_errors_exit_2
 def hrtem(
     out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
     n: Annotated[int, typer.Option(help="Number of structures (exit waves).")] = 10,
@@ -72,8 +70,6 @@ def hrtem(
         console.print(f"{out}: {count} labelled images")
 
 
-@simulate_app.command("dose-series")
-@user_errors_exit_2
 def dose_series(
     out: Annotated[Path, typer.Option(help="Output zarr store.")],
     dose_range: DoseRange = (10.0, 1e4),
@@ -98,8 +94,6 @@ def dose_series(
         console.print(f"{out}: {frames} frames from {doses[0]:.3g} to {doses[-1]:.3g} e-/Å²")
 
 
-@simulate_app.command("stem")
-@user_errors_exit_2
 def stem(
     out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
     n: Annotated[int, typer.Option(help="Number of images.")] = 100,

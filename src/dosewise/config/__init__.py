@@ -4,29 +4,69 @@ One base (:class:`Recipe`, :class:`Section`) gives every recipe strict keys, one
 errors (a renamed key names its new spelling), YAML in and out, and
 :func:`apply_overrides` for command-line flags. Each recipe has one home here;
 the packages that run them (training, experiments) import them from here.
+
+The names below are imported on first use: :mod:`dosewise.config.choices` (the enums the
+command line offers) loads without torch.
 """
 
-from dosewise.config.base import Recipe, Section, apply_overrides
-from dosewise.config.experiments import (
-    ComparePretrain,
-    CompareConfig,
-    DoseStudyConfig,
-    StudyFigure,
-    StudyRun,
-    StudyScale,
-    StudySeries,
-)
-from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
-from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
-from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dosewise.config.base import Recipe, Section, apply_overrides
+    from dosewise.config.choices import Downstream, PairKind, Pretext, SupersamplerKind
+    from dosewise.config.experiments import (
+        CompareConfig,
+        ComparePretrain,
+        DoseStudyConfig,
+        StudyFigure,
+        StudyRun,
+        StudyScale,
+        StudySeries,
+    )
+    from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
+    from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
+    from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
+
+_HOMES = {
+    "CompareConfig": "experiments",
+    "ComparePretrain": "experiments",
+    "DataConfig": "training",
+    "DoseStudyConfig": "experiments",
+    "Downstream": "choices",
+    "GanConfig": "pretraining",
+    "OptimiserConfig": "training",
+    "PairKind": "choices",
+    "Pretext": "choices",
+    "PretrainConfig": "pretraining",
+    "Recipe": "base",
+    "ReplayConfig": "supersampling",
+    "RunSettings": "training",
+    "Section": "base",
+    "StudyFigure": "experiments",
+    "StudyRun": "experiments",
+    "StudyScale": "experiments",
+    "StudySeries": "experiments",
+    "SupersampleConfig": "supersampling",
+    "SupersampleDataConfig": "supersampling",
+    "SupersamplerKind": "choices",
+    "TrainConfig": "training",
+    "UnlabeledDataConfig": "pretraining",
+    "apply_overrides": "base",
+}
 
 __all__ = [
     "CompareConfig",
     "ComparePretrain",
     "DataConfig",
     "DoseStudyConfig",
+    "Downstream",
     "GanConfig",
     "OptimiserConfig",
+    "PairKind",
+    "Pretext",
     "PretrainConfig",
     "Recipe",
     "ReplayConfig",
@@ -38,7 +78,17 @@ __all__ = [
     "StudySeries",
     "SupersampleConfig",
     "SupersampleDataConfig",
+    "SupersamplerKind",
     "TrainConfig",
     "UnlabeledDataConfig",
     "apply_overrides",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
