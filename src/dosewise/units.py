@@ -6,7 +6,24 @@ Doses are given either per area (e-/Å², what a microscopist sets) or per pixel
 
 from __future__ import annotations
 
+from enum import Enum
+
 from dosewise.errors import InvalidParameterError
+
+
+class DoseUnit(str, Enum):
+    """How a dose is given: per area (``"e/A2"``, e-/Å²) or per pixel (``"e/px"``, e-/px)."""
+
+    per_A2 = "e/A2"
+    per_px = "e/px"
+
+
+def as_dose_unit(unit: DoseUnit | str) -> DoseUnit:
+    """``unit`` (a :class:`DoseUnit` or its value) as a :class:`DoseUnit`; a one-line error otherwise."""
+    try:
+        return DoseUnit(unit)
+    except ValueError:
+        raise InvalidParameterError(f"dose unit must be 'e/A2' or 'e/px', got {unit!r}") from None
 
 
 def dose_e_per_px(dose_e_per_A2: float, pixel_size_A: float) -> float:

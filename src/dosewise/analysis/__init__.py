@@ -13,12 +13,13 @@
 
 from dosewise.analysis.profile import Profile, line_profile
 from dosewise.analysis.profile_fit import analyse_profile
-from dosewise.analysis.profile_result import ParticleFit, ProfileAnalysis
+from dosewise.analysis.profile_result import ParticleFit, Polarity, ProfileAnalysis
 from dosewise.analysis.sphere import EDGE_10_90_PER_SIGMA, blurred_thickness, projected_thickness
 
 __all__ = [
     "EDGE_10_90_PER_SIGMA",
     "ParticleFit",
+    "Polarity",
     "Profile",
     "ProfileAnalysis",
     "analyse_profile",

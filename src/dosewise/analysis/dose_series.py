@@ -21,7 +21,7 @@ import numpy as np
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import SUPPORTED_SUFFIXES, DatasetStore, read_image
 from dosewise.io.store import is_store
-from dosewise.units import dose_e_per_A2 as to_e_per_A2
+from dosewise.units import DoseUnit, as_dose_unit, dose_e_per_A2 as to_e_per_A2
 
 
 @dataclass
@@ -70,7 +70,7 @@ def load_dose_series(
     path: str | Path,
     *,
     doses: list[float] | None = None,
-    dose_unit: str = "e/A2",
+    dose_unit: DoseUnit | str = DoseUnit.per_A2,
     pixel_size_A: float | None = None,
     store_key: str = "noisy",
 ) -> DoseSeries:
@@ -99,15 +99,13 @@ def load_dose_series(
     return series
 
 
-def _given_doses(doses: list[float], unit: str, n_frames: int, pixel_size_A: float | None,
+def _given_doses(doses: list[float], unit: DoseUnit | str, n_frames: int, pixel_size_A: float | None,
                  path: Path) -> np.ndarray:
     if len(doses) != n_frames:
         raise InvalidParameterError(f"{len(doses)} doses given for {n_frames} frames", path)
     values = np.asarray(doses, dtype=np.float64)
-    if unit == "e/A2":
+    if as_dose_unit(unit) is DoseUnit.per_A2:
         return values
-    if unit != "e/px":
-        raise InvalidParameterError(f"dose unit must be 'e/A2' or 'e/px', got {unit!r}")
     if pixel_size_A is None:
         raise InvalidParameterError("doses in e-/px need a pixel size: the file has none, give --pixel-size",
                                     path)

@@ -22,7 +22,7 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from scipy.signal import find_peaks, peak_widths
 
 from dosewise.analysis.profile import Profile
-from dosewise.analysis.profile_result import ParticleFit, Polarity, ProfileAnalysis
+from dosewise.analysis.profile_result import ParticleFit, Polarity, ProfileAnalysis, as_polarity
 from dosewise.analysis.sphere import EDGE_10_90_PER_SIGMA, SIGMA_MIN_PX, profile_model
 from dosewise.errors import InvalidParameterError
 
@@ -33,7 +33,7 @@ _HALF_DEPTH_CHORD = np.sqrt(0.75)  # a sphere's chord is half the central one at
 def analyse_profile(
     profile: Profile,
     n_particles: int | None = None,
-    polarity: Polarity = "dark",
+    polarity: Polarity | str = Polarity.dark,
     background_fraction: float = 0.15,
     smooth_px: float = 2.0,
     min_snr: float = 5.0,
@@ -57,8 +57,7 @@ def analyse_profile(
         raise InvalidParameterError(
             f"number of particles must be 1 or 2 (or automatic), got {n_particles}"
         )
-    if polarity not in ("dark", "bright"):
-        raise InvalidParameterError(f"polarity must be 'dark' or 'bright', got {polarity!r}")
+    polarity = as_polarity(polarity).value
     if not 0.0 < background_fraction < 0.5:
         raise InvalidParameterError(
             f"background fraction must lie in (0, 0.5), got {background_fraction}"
@@ -170,7 +169,7 @@ def _fit(
 
 def _summarise(
     profile: Profile, x: np.ndarray, y: np.ndarray, background: float, noise: float, sign: float,
-    polarity: Polarity, fit: _Fit,
+    polarity: str, fit: _Fit,
 ) -> ProfileAnalysis:
     params, cov = fit.params, fit.cov
     if np.all(np.isfinite(cov)):

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import Enum
+from typing import Any
 
 import numpy as np
 
+from dosewise.errors import InvalidParameterError
 from dosewise.units import A_to_nm
 
-Polarity = Literal["dark", "bright"]
+
+
+class Polarity(str, Enum):
+    """Which way particles differ from the background: ``dark`` (darker, bright-field TEM) or
+    ``bright``."""
+
+    dark = "dark"
+    bright = "bright"
+
+
+def as_polarity(value: Polarity | str) -> Polarity:
+    """``value`` (a :class:`Polarity` or its value) as a :class:`Polarity`; a one-line error otherwise."""
+    try:
+        return Polarity(value)
+    except ValueError:
+        raise InvalidParameterError(f"polarity must be 'dark' or 'bright', got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,7 @@ class ProfileAnalysis:
     background: float
     background_fit: float
     noise_std: float
-    polarity: Polarity
+    polarity: str  # a Polarity value
     sigma_px: float
     sigma_se_px: float
     edge_width_px: float

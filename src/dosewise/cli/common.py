@@ -1,13 +1,15 @@
-"""What every command shares: one-line user errors with exit code 2, and ``--json`` output."""
+"""What every command shares: one-line user errors with exit code 2, ``--json`` output, and
+recipes from YAML with the given flags on top."""
 
 from __future__ import annotations
 
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
 import typer
@@ -15,8 +17,12 @@ from rich.console import Console
 
 from dosewise.errors import DosewiseError
 
+if TYPE_CHECKING:
+    from dosewise.config.base import Recipe
+
 console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=Enum)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
 
@@ -34,6 +40,20 @@ def user_errors_exit_2(fn: F) -> F:
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def choice_or_text(choices: type[E]) -> Callable[[str], E | str]:
+    """A typer ``parser`` for a choice the API checks itself: a valid value becomes its
+    ``choices`` member, anything else reaches the API as text and is refused there in one
+    line (``dosewise: error: ...``), as before the choice was an enum."""
+
+    def parse(value: str) -> E | str:
+        try:
+            return choices(value)
+        except ValueError:
+            return value
+
+    return parse
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -67,3 +87,35 @@ def report_training(result: Any, as_json: bool, extra: dict[str, Any] | None = N
     metrics = ", ".join(f"{key} {value:.4g}" for key, value in sorted(result.metrics.items()))
     console.print(f"done: {metrics}")
     console.print(f"best checkpoint: {report['best_checkpoint']}  curves: {report['curves_png']}")
+
+
+RecipeT = TypeVar("RecipeT", bound="Recipe")
+
+
+def recipe(cls: type[RecipeT], path: Path | None, overrides: Mapping[str, Any]) -> RecipeT:
+    """The recipe ``cls`` (a :class:`dosewise.config.Recipe`) from the YAML file ``path`` (none:
+    from the flags alone) with the flags ``overrides`` on top; ``None`` means "not given" (see
+    :func:`dosewise.config.apply_overrides`)."""
+    from dosewise.config import apply_overrides
+
+    if path is not None:
+        return cls.from_yaml(path, overrides)
+    return cls.validate_dict(apply_overrides({}, overrides))
+
+
+def recipe_mapping(path: Path | None, overrides: Mapping[str, Any], *, drop: Iterable[str] = ()) -> dict[str, Any]:
+    """The mapping of the YAML file ``path`` (none: empty) with ``overrides`` on top, for a
+    command that completes it before validating (see :func:`recipe`). ``drop`` names the
+    (dotted) keys of the YAML that given flags replace whole, removed before the merge."""
+    from dosewise.config import apply_overrides
+    from dosewise.io.yaml_file import read_yaml_mapping
+
+    raw = read_yaml_mapping(path) if path is not None else {}
+    for dotted in drop:
+        *parents, last = dotted.split(".")
+        section: Any = raw
+        for key in parents:
+            section = section.get(key) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            section.pop(last, None)
+    return apply_overrides(raw, overrides)

@@ -4,18 +4,23 @@ the Kazimi et al. abstract)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from dosewise.cli.common import JsonFlag, console, emit_json, report_training
-from dosewise.cli.train import load_yaml_mapping
-from dosewise.errors import InvalidParameterError
+from dosewise.cli.common import (
+    JsonFlag,
+    choice_or_text,
+    console,
+    emit_json,
+    recipe,
+    recipe_mapping,
+    report_training,
+)
+from dosewise.config.choices import Downstream, Pretext
+from dosewise.data.corruptions import CorruptionKind
 
-
-def _set(raw: dict[str, Any], **values: Any) -> None:
-    """Flags override the YAML: copy every value that was given (paths as text)."""
-    raw.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items() if v is not None})
+DEFAULT_GENERATOR = "unet-2-44"
 
 
 def pretrain_command(
@@ -23,11 +28,12 @@ def pretrain_command(
         help="Folders of unlabeled micrographs (any readable format, searched recursively) and/or "
              "stores from `dosewise simulate`.", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option(help="YAML recipe (flags override its values).")] = None,
-    pretext: Annotated[str | None, typer.Option(
+    pretext: Annotated[Pretext | None, typer.Option(
         help="gan (Pix2Pix, Kazimi et al. 2024) or dae (denoising autoencoder, "
              "the Kazimi et al. abstract).")] = None,
     model: Annotated[str | None, typer.Option(help="Generator: a registry model name (see `dosewise models`).")] = None,
-    corruption: Annotated[str | None, typer.Option(help="classic (noise + blur), poisson, or physical (detector model).")] = None,
+    corruption: Annotated[CorruptionKind | None, typer.Option(
+        help="classic (noise + blur), poisson, or physical (detector model).")] = None,
     max_images: Annotated[int | None, typer.Option(help="Pretraining-set size: a seeded subset of the images found.")] = None,
     crop: Annotated[int | None, typer.Option(help="Random crop size in pixels.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Number of epochs.")] = None,
@@ -40,30 +46,28 @@ def pretrain_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Pretrain a generator without labels; its best checkpoint initialises `dosewise finetune`."""
-    from dosewise.io.store import is_store
     from dosewise.config import PretrainConfig
+    from dosewise.io.store import is_store
     from dosewise.training import pretrain
 
-    raw = load_yaml_mapping(config)
-    section = dict(raw.get("data") or {})
-    if data:
-        section["stores"] = [str(p) for p in data if is_store(p)]
-        section["folders"] = [str(p) for p in data if not is_store(p)]
-    _set(section, max_images=max_images, crop_px=crop)
-    raw["data"] = section
-    if corruption is not None:
-        raw["corruption"] = {**(raw.get("corruption") or {}), "kind": corruption}
-    if model is not None:
-        raw["model"] = {"name": model}
-    raw.setdefault("model", {"name": "unet-2-44"})
-    _set(raw, pretext=pretext, epochs=epochs, max_minutes=minutes, batch_size=batch_size, out_dir=out,
-         device=device, seed=seed)
+    stores = [p for p in data if is_store(p)] if data else None
+    folders = [p for p in data if not is_store(p)] if data else None
+    overrides = {
+        "data": {"stores": stores, "folders": folders, "max_images": max_images, "crop_px": crop},
+        "corruption": {"kind": corruption}, "model": {"name": model} if model is not None else None,
+        "pretext": pretext, "epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "out_dir": out,
+        "device": device, "seed": seed,
+    }
+    raw = recipe_mapping(config, overrides, drop=["model"] if model is not None else [])
+    raw.setdefault("data", {})
+    raw.setdefault("model", {"name": DEFAULT_GENERATOR})
     result = pretrain(PretrainConfig.validate_dict(raw, config), resume=resume, progress=not as_json)
     report_training(result, as_json)
 
 
 def finetune_command(
-    task: Annotated[str, typer.Argument(help="segment, denoise, nbgr (noise & background removal) or superres.")],
+    task: Annotated[Downstream, typer.Argument(
+        help="segment, denoise, nbgr (noise & background removal) or superres.", parser=choice_or_text(Downstream))],
     data: Annotated[Path, typer.Option(help="Labelled store from `dosewise simulate` (hrtem or stem).")],
     init: Annotated[Path | None, typer.Option(help="Checkpoint to start from (pretraining or training); omit for random weights.")] = None,
     model: Annotated[str | None, typer.Option(help="Registry model (default: the one in --init).")] = None,
@@ -84,11 +88,9 @@ def finetune_command(
     from dosewise.training import train
     from dosewise.training.finetune import finetune_config
 
-    overrides: dict[str, Any] = {}
-    _set(overrides, epochs=epochs, max_minutes=minutes, batch_size=batch_size, out_dir=out, device=device, seed=seed)
-    if lr is not None:
-        overrides["optimiser"] = {"lr": lr}
-    overrides["data"] = {k: v for k, v in (("max_train_samples", max_train), ("crop_px", crop)) if v is not None}
+    overrides = {"epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "out_dir": out,
+                 "device": device, "seed": seed, "optimiser": {"lr": lr},
+                 "data": {"max_train_samples": max_train, "crop_px": crop}}
     train_config = finetune_config(task, data, init=init, model=model, overrides=overrides)
     result = train(train_config, resume=resume, progress=not as_json)
     transfer = None
@@ -115,11 +117,7 @@ def compare_command(
     from dosewise.config import CompareConfig
     from dosewise.experiments.compare import run_compare
 
-    raw = load_yaml_mapping(config)
-    _set(raw, out_dir=out)
-    if not raw:
-        raise InvalidParameterError("the compare config is empty", config)
-    result = run_compare(CompareConfig.validate_dict(raw, config), progress=not as_json)
+    result = run_compare(recipe(CompareConfig, config, {"out_dir": out}), progress=not as_json)
     files = {"table_md": str(result.table_md), "table_csv": str(result.table_csv),
              "results_csv": str(result.results_csv), "curves_png": str(result.curves_png),
              "delta_md": str(result.delta_md)}

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.common import JsonFlag, console, emit_json
 from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig, Recipe, StemDatasetConfig
 from dosewise.config.simulation import COUNT_ERROR
 from dosewise.errors import InvalidParameterError, describe_validation_error
@@ -60,8 +60,6 @@ def _check_workers(workers: int) -> None:
         raise InvalidParameterError(f"--workers must be >= 1, got {workers}")
 
 
-@simulate_app.command("hrtem")
-@user_errors_exit_2
 def hrtem(
     out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
     n: Annotated[int, typer.Option(help="Number of structures (exit waves).")] = HRTEM["n_structures"],
@@ -93,8 +91,6 @@ def hrtem(
         console.print(f"{out}: {count} labelled images")
 
 
-@simulate_app.command("dose-series")
-@user_errors_exit_2
 def dose_series(
     out: Annotated[Path, typer.Option(help="Output zarr store.")],
     dose_range: DoseRange = SERIES["dose_range_e_per_A2"],
@@ -122,8 +118,6 @@ def dose_series(
         console.print(f"{out}: {frames} frames from {doses[0]:.3g} to {doses[-1]:.3g} e-/Å²")
 
 
-@simulate_app.command("stem")
-@user_errors_exit_2
 def stem(
     out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
     n: Annotated[int, typer.Option(help="Number of images.")] = STEM["n_images"],

@@ -1,4 +1,5 @@
-"""``dosewise stream``: denoise frames as they come, from a stack or a watched folder."""
+"""``dosewise stream``: denoise frames as they come, from a stack or a watched folder (the
+work is in :mod:`dosewise.workflows.stream`)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json, user_errors_exit_2
+from dosewise.cli.common import JsonFlag, console, emit_json
 from dosewise.cli.denoise import (
-    Backend,
     BackendOption,
     BatchOption,
     DeviceOption,
     ModelOption,
     OverlapOption,
-    Precision,
     PrecisionOption,
     TileOption,
-    make_denoiser,
-    prepare_out_dir,
 )
-from dosewise.errors import InvalidParameterError
+from dosewise.infer.runtime import Backend, Precision
 
 
-@user_errors_exit_2
 def stream_command(
     source: Annotated[Path, typer.Argument(help="A multi-frame file (TIFF stack, DM4/EMD series) or a folder.")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).")],
@@ -49,40 +45,19 @@ def stream_command(
     A multi-frame file gives OUT/frame_000000.tif, frame_000001.tif, ...; a folder gives
     OUT/<name>_denoised.tif per file. Unreadable frames are reported on stderr and skipped.
     """
-    from dosewise.infer.stream import folder_items, run_stream, stack_items
-
-    if watch < 0:
-        raise InvalidParameterError(f"--watch must be >= 0 seconds, got {watch}")
-    if poll <= 0:
-        raise InvalidParameterError(f"--poll must be > 0 seconds, got {poll}")
-    if source.is_dir():
-        items = folder_items(source, out_dir, pattern=pattern, watch_s=watch, poll_s=poll)
-        kind = "folder"
-    else:
-        items = stack_items(source, out_dir)
-        kind = "stack"
-    denoiser, checkpoint = make_denoiser(model, backend, tile, overlap, batch_size, device, precision)
-    prepare_out_dir(out_dir)
-    denoiser.warmup()
+    from dosewise.workflows.stream import stream_denoise
 
     def report_skip(line: str) -> None:
         print(f"dosewise: {line}", file=sys.stderr, flush=True)
 
-    report = run_stream(items, denoiser, on_skip=report_skip)
-    summary = {
-        "source": str(source),
-        "kind": kind,
-        "model": str(checkpoint),
-        "backend": denoiser.backend,
-        "device": denoiser.device,
-        "precision": denoiser.precision,
-        "out": str(out_dir),
-        **report.summary(),
-    }
+    result = stream_denoise(source, out_dir, model=model, backend=backend, watch_s=watch, pattern=pattern,
+                            poll_s=poll, tile_px=tile, overlap_px=overlap, batch_size=batch_size, device=device,
+                            precision=precision, on_skip=report_skip)
     if as_json:
-        emit_json(summary)
+        emit_json(result.to_dict())
         return
-    table = Table(title=f"stream {source.name} ({denoiser.backend}, {denoiser.device})", show_header=False)
+    report = result.report
+    table = Table(title=f"stream {source.name} ({result.backend}, {result.device})", show_header=False)
     table.add_row("frames written", str(report.frames))
     table.add_row("skipped", str(len(report.skipped)))
     table.add_row("frames per second", _fmt(report.fps, ".1f"))

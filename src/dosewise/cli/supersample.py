@@ -1,16 +1,17 @@
-"""``dosewise train supersample``, ``dosewise supersample`` and ``dosewise evaluate supersample``."""
+"""``dosewise train supersample``, ``dosewise supersample`` and ``dosewise evaluate supersample``
+(the work of the last two is in :mod:`dosewise.workflows.supersample`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json, report_training, user_errors_exit_2
-from dosewise.errors import InvalidParameterError, OutputFileError
+from dosewise.cli.common import JsonFlag, console, emit_json, recipe, report_training
+from dosewise.config.choices import SupersamplerKind
+from dosewise.errors import InvalidParameterError
 
 evaluate_app = typer.Typer(help="Measure trained models against classical baselines.", no_args_is_help=True)
 
@@ -20,26 +21,14 @@ CoverageOption = Annotated[
 ]
 
 
-def parse_steps(coverages: list[str] | None) -> list[int] | None:
-    from dosewise.physics.partial_scan import parse_coverage
-
-    return None if not coverages else sorted({parse_coverage(c) for c in coverages})
-
-
-def _split_sources(paths: list[Path]) -> tuple[list[str], list[str]]:
-    """Stores (``*.zarr`` folders) apart from folder trees of image files."""
-    stores = [str(p) for p in paths if p.suffix == ".zarr"]
-    folders = [str(p) for p in paths if p.suffix != ".zarr"]
-    return folders, stores
-
-
-@user_errors_exit_2
 def train_supersample(
     data: Annotated[list[Path] | None, typer.Option(
         help="Full STEM scans: a folder tree of images (any format) or a store from `dosewise simulate stem`; "
              "repeat for several.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML recipe (flags below override its values).")] = None,
-    model: Annotated[str | None, typer.Option(help="two-stage (every coverage, default) or one-stage (one coverage).")] = None,
+    model: Annotated[SupersamplerKind | None, typer.Option(
+        help="two-stage (every coverage, default), one-stage (one coverage) or residual-unet "
+             "(a correction to exact bilinear, every coverage).")] = None,
     coverage: CoverageOption = None,
     epochs: Annotated[int | None, typer.Option(help="Number of epochs.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes.")] = None,
@@ -54,40 +43,30 @@ def train_supersample(
     as_json: JsonFlag = False,
 ) -> None:
     """Train a partial-scan supersampler (Ede 2020's learning policy); resumable."""
-    from dosewise.cli.train import load_yaml_mapping
     from dosewise.config import SupersampleConfig
     from dosewise.training.supersample import train_supersampler
+    from dosewise.workflows.supersample import coverage_steps, split_sources
 
-    raw = load_yaml_mapping(config)
-    section: dict[str, Any] = dict(raw.get("data") or {})
-    if data:
-        section["folders"], section["stores"] = _split_sources(data)
-    steps = parse_steps(coverage)
-    if steps is not None:
-        section["steps"] = steps
-    if crop is not None:
-        section["crop_px"] = crop
-    if store_key is not None:
-        section["store_key"] = store_key
-    if not section.get("folders") and not section.get("stores"):
+    if not data and config is None:
         raise InvalidParameterError("no training data: give --data FOLDER_OR_STORE or --config")
-    raw["data"] = section
+    folders, stores = split_sources(data) if data else (None, None)
+    steps = coverage_steps(coverage)
+    generator = None
     if model is not None:
-        if model not in ("two-stage", "one-stage"):
-            raise InvalidParameterError(f"--model must be two-stage or one-stage, got {model!r}")
-        raw["model"] = {"kind": model}
-    if (raw.get("model") or {}).get("kind") == "one-stage":
-        if len(section.get("steps") or []) != 1:
-            raise InvalidParameterError("a one-stage generator serves one coverage: give exactly one --coverage")
-        raw["model"] = {**raw["model"], "step": section["steps"][0]}
-    overrides = {"epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "lr": lr,
-                 "out_dir": out, "device": device, "seed": seed}
-    raw.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items() if v is not None})
-    settings = SupersampleConfig.validate_dict(raw, config)
+        generator = {"name": model.model_name, "in_channels": 2}
+        if model is SupersamplerKind.one_stage:
+            if steps is None or len(steps) != 1:
+                raise InvalidParameterError("a one-stage generator serves one coverage: give exactly one --coverage")
+            generator["options"] = {"step": steps[0]}
+    overrides = {
+        "data": {"folders": folders, "stores": stores, "steps": steps, "crop_px": crop, "store_key": store_key},
+        "model": generator, "epochs": epochs, "max_minutes": minutes, "batch_size": batch_size,
+        "optimiser": {"lr": lr}, "out_dir": out, "device": device, "seed": seed,
+    }
+    settings = recipe(SupersampleConfig, config, overrides)
     report_training(train_supersampler(settings, resume=resume, progress=not as_json), as_json)
 
 
-@user_errors_exit_2
 def supersample_command(
     images: Annotated[list[Path], typer.Argument(help="Partial scans (or, with --from-full, full scans) in any readable format.")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).")],
@@ -107,80 +86,23 @@ def supersample_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Fill in partial STEM scans: <name>_supersampled.tif (float32) and a comparison PNG per image."""
-    from dosewise.analysis.interpolation import interpolate_partial
-    from dosewise.infer.supersample import Supersampler
-    from dosewise.io import read_image, read_mask, write_image
-    from dosewise.physics.partial_scan import parse_coverage, partial_scan
-    from dosewise.report.style import save_png
-    from dosewise.report.supersample_figure import supersample_figure
+    from dosewise.workflows.supersample import supersample_files
 
-    if (mask is None) == (coverage is None):
-        raise InvalidParameterError("give either --mask MASK (full-grid scans) or --coverage C (small scans)")
-    if from_full and coverage is None:
-        raise InvalidParameterError("--from-full needs --coverage")
-    step = parse_coverage(coverage) if coverage is not None else None
-    known_grid = None
-    if mask is not None:
-        known_grid = read_mask(mask) > 0
-    outputs = {}
-    for path in images:
-        output = out_dir / f"{path.stem}_supersampled.tif"
-        if output in outputs:
-            raise OutputFileError(f"{outputs[output]} and {path} would both be written here; rename one", output)
-        if path.exists() and output.exists() and path.resolve() == output.resolve():
-            raise OutputFileError(f"refusing to overwrite input file {path}", output)
-        outputs[output] = path
-    supersampler = Supersampler(model, device=device, tile_px=tile, overlap_px=overlap)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputFileError("exists and is not a folder", out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for output, path in outputs.items():
-        image = read_image(path, frame=0)
-        data = image.data
-        panels: dict[str, np.ndarray] = {}
-        row: dict[str, Any] = {"image": str(path), "output": str(output)}
-        if known_grid is not None:
-            if known_grid.shape != data.shape:
-                raise InvalidParameterError(f"mask shape {known_grid.shape} differs from the image's {data.shape}", path)
-            result = supersampler(data, known_grid)
-            panels["partial scan (measured pixels)"] = np.where(known_grid, data, np.nan)
-        else:
-            assert step is not None
-            if from_full:
-                scan = partial_scan(data, step, offset)
-                samples, shape = scan.samples, data.shape
-                panels["full scan"] = data
-            else:
-                samples, shape = data, (data.shape[0] * step, data.shape[1] * step)
-            result = supersampler.from_samples(samples, step, offset, shape)
-            bilinear = interpolate_partial(samples, step, shape, offset, "bilinear")
-            panels[f"partial scan 1/{step**2} (nearest)"] = interpolate_partial(samples, step, shape, offset, "nearest")
-            panels["bilinear"] = bilinear
-            if from_full:
-                span = float(np.ptp(data)) or 1.0
-                row["rmse_network"] = float(np.sqrt(np.mean((result - data) ** 2)) / span)
-                row["rmse_bilinear"] = float(np.sqrt(np.mean((bilinear - data) ** 2)) / span)
-        panels["dosewise"] = result
-        write_image(output, result, inputs=images, pixel_size_A=image.pixel_size_A)
-        figure = save_png(output.with_suffix(".png"), supersample_figure(panels, path.name))
-        row.update({"shape": list(result.shape), "figure": str(figure)})
-        rows.append(row)
+    result = supersample_files(images, out_dir, model, mask=mask, coverage=coverage, offset=offset,
+                               from_full=from_full, tile_px=tile, overlap_px=overlap, device=device)
     if as_json:
-        emit_json({"model": str(model), "out": str(out_dir), "images": rows})
+        emit_json(result.to_dict())
         return
     table = Table(title=f"supersampled with {model.name}")
     for column in ("image", "size", "output", "RMSE net / bilinear"):
         table.add_column(column)
-    for row in rows:
-        ratio = (f"{row['rmse_network']:.4f} / {row['rmse_bilinear']:.4f}" if "rmse_network" in row else "")
-        table.add_row(Path(row["image"]).name, "x".join(map(str, row["shape"])), Path(row["output"]).name, ratio)
+    for row in result.images:
+        ratio = f"{row.rmse_network:.4f} / {row.rmse_bilinear:.4f}" if row.rmse_network is not None else ""
+        table.add_row(row.image.name, "x".join(map(str, row.shape)), row.output.name, ratio)
     console.print(table)
-    console.print(f"wrote {len(rows)} image(s) and comparison PNGs to {out_dir}")
+    console.print(f"wrote {len(result.images)} image(s) and comparison PNGs to {out_dir}")
 
 
-@evaluate_app.command("supersample")
-@user_errors_exit_2
 def evaluate_supersample(
     data: Annotated[list[Path], typer.Option(
         help="Full scans to test on: image files, folder trees or stores (`*.zarr`); repeat for several.")],
@@ -200,47 +122,15 @@ def evaluate_supersample(
 ) -> None:
     """Ede 2020's Table 2 (root mean / root std of MSE per coverage), error vs distance from the
     edge (Fig. 8) and, for the first model, the input-precision table (Table 3)."""
-    from dosewise.report.style import save_png
-    from dosewise.report.supersample_figure import edge_curve_figure
-    from dosewise.analysis.interpolation import baseline_methods
-    from dosewise.analysis.supersample_eval import (
-        TABLE_STEPS,
-        evaluate_supersampling,
-        load_eval_images,
-        precision_markdown,
-        precision_table,
-    )
-    from dosewise.infer.supersample import Supersampler
-    from dosewise.io import atomic_write
-    from dosewise.physics.partial_scan import parse_coverage
+    from dosewise.workflows.supersample import evaluate_supersamplers
 
-    steps = parse_steps(coverage) or list(TABLE_STEPS)
-    folders, stores = _split_sources(data)
-    images = load_eval_images(folders, stores, store_key=store_key, crop_px=crop, max_images=max_images)
-    methods = dict(baseline_methods())
-    supersamplers = {}
-    for path in model or []:
-        name = path.parent.parent.name if path.parent.name == "checkpoints" else path.stem
-        supersamplers[name] = Supersampler(path, device=device)
-        methods[name] = supersamplers[name].method()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputFileError("exists and is not a folder", out_dir)
     with console.status("evaluating") as status:
-        result = evaluate_supersampling(images, methods, steps, target_blur_sigma_px=target_blur,
-                                        progress=lambda name: status.update(f"evaluated {name}"))
-    paths = result.write(out_dir)
-    paths["edge_curve.png"] = save_png(out_dir / "edge_curve.png", edge_curve_figure(result))
-    report: dict[str, Any] = {"images": len(images), "rows": result.rows(),
-                              "files": {k: str(v) for k, v in paths.items()}}
-    if supersamplers:
-        step = parse_coverage(precision_coverage)
-        first = next(iter(supersamplers.values()))
-        table = precision_table(images, first.method(), step, target_blur_sigma_px=target_blur)
-        with atomic_write(out_dir / "precision.md") as tmp:
-            tmp.write_text(precision_markdown(table, step), encoding="utf-8")
-        report["precision"] = {k: {"root_mean_mse": v[0], "root_std_mse": v[1]} for k, v in table.items()}
+        report = evaluate_supersamplers(
+            data, out_dir, models=model or (), coverages=coverage, store_key=store_key, crop_px=crop,
+            max_images=max_images, target_blur_sigma_px=target_blur, precision_coverage=precision_coverage,
+            device=device, progress=lambda name: status.update(f"evaluated {name}"))
     if as_json:
-        emit_json(report)
+        emit_json(report.to_dict())
         return
-    console.print(result.markdown())
-    console.print(f"wrote {', '.join(p.name for p in paths.values())} to {out_dir}")
+    console.print(report.evaluation.markdown())
+    console.print(f"wrote {', '.join(p.name for p in report.files.values())} to {out_dir}")

@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 
-from dosewise.cli.common import JsonFlag, report_training, user_errors_exit_2
-from dosewise.errors import InputFileError, InvalidParameterError
+from dosewise.cli.common import JsonFlag, recipe_mapping, report_training
+from dosewise.config.choices import PairKind
+from dosewise.errors import InvalidParameterError
 
 train_app = typer.Typer(help="Train networks: segmentation and denoising, on one resumable training spine.",
                         no_args_is_help=True)
 
-
-def load_yaml_mapping(config: Path | None) -> dict[str, Any]:
-    if config is None:
-        return {}
-    if not config.is_file():
-        raise InputFileError("file not found", config)
-    try:
-        raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        reason = " ".join(str(error).split())
-        raise InputFileError(f"cannot read YAML config: {reason}", config) from error
-    if not isinstance(raw, dict):
-        raise InvalidParameterError("config must be a YAML mapping of field: value", config)
-    return raw
+DEFAULT_SEGMENTER = "unet-2-44"
 
 
-def _apply_data(raw: dict[str, Any], data: Path, masks: Path | None) -> None:
-    section = dict(raw.get("data") or {})
-    for key in ("store", "images_dir", "masks_dir"):
-        section.pop(key, None)
-    if masks is not None:
-        section["images_dir"], section["masks_dir"] = str(data), str(masks)
-    else:
-        section["store"] = str(data)
-    raw["data"] = section
-
-
-@train_app.command("segment")
-@user_errors_exit_2
 def train_segment(
     config: Annotated[Path | None, typer.Option(help="YAML recipe (flags below override its values).")] = None,
     data: Annotated[
@@ -61,42 +35,37 @@ def train_segment(
     as_json: JsonFlag = False,
 ) -> None:
     """Train a segmentation network; resumable, with checkpoints every N epochs and the best one."""
-    from dosewise.config import TrainConfig
+    from dosewise.config import TrainConfig, apply_overrides
     from dosewise.training import train
 
-    raw = load_yaml_mapping(config)
-    raw["task"] = "segment"
-    if data is not None:
-        _apply_data(raw, data, masks)
-    elif masks is not None:
+    if data is None and masks is not None:
         raise InvalidParameterError("--masks needs --data (the folder of images)")
+    drop = []
+    source = None
+    if data is not None:  # --data (and --masks) replace the recipe's data source
+        drop += ["data.store", "data.images_dir", "data.masks_dir"]
+        source = {"images_dir": data, "masks_dir": masks} if masks is not None else {"store": data}
+    if model is not None:  # --model replaces the recipe's model section
+        drop.append("model")
+    raw = recipe_mapping(config, {"task": "segment", "data": source,
+                                  "model": {"name": model} if model is not None else None}, drop=drop)
     if "data" not in raw:
         raise InvalidParameterError("no training data: give --data (and --masks for image folders) or --config")
-    if model is not None:
-        raw["model"] = {"name": model}
-    raw.setdefault("model", {"name": "unet-2-44"})
-    overrides = {"epochs": epochs, "batch_size": batch_size, "out_dir": out, "device": device, "seed": seed}
-    raw.update({key: str(value) if isinstance(value, Path) else value
-                for key, value in overrides.items() if value is not None})
-    if lr is not None:
-        raw["optimiser"] = {**(raw.get("optimiser") or {}), "lr": lr}
-    if crop is not None:
-        raw["data"] = {**raw["data"], "crop_px": crop}
-    train_config = TrainConfig.validate_dict(raw, config)
-    result = train(train_config, resume=resume, progress=not as_json)
+    raw.setdefault("model", {"name": DEFAULT_SEGMENTER})
+    raw = apply_overrides(raw, {"epochs": epochs, "batch_size": batch_size, "out_dir": out, "device": device,
+                                "seed": seed, "optimiser": {"lr": lr}, "data": {"crop_px": crop}})
+    result = train(TrainConfig.validate_dict(raw, config), resume=resume, progress=not as_json)
     report_training(result, as_json)
 
 
-@train_app.command("denoise")
-@user_errors_exit_2
 def train_denoise(
     pairs: Annotated[tuple[Path, Path] | None, typer.Option(
         help="Two folders matched by file name: low-dose and high-dose images (or, with --kind noise2noise, "
              "first and second exposures).")] = None,
     data: Annotated[Path | None, typer.Option(help="Instead of --pairs: a store of noisy/clean pairs, e.g. from `dosewise simulate`.")] = None,
-    kind: Annotated[str, typer.Option(
+    kind: Annotated[PairKind, typer.Option(
         help="paired (low/high dose, Katsuno et al. 2022), noise2noise, or simulated (with --data)."
-    )] = "paired",
+    )] = PairKind.paired,
     extra_noise: Annotated[tuple[float, float] | None, typer.Option(
         help="Re-noise the clean images of --data at a dose drawn in [A, B] e-/px per sample.")] = None,
     model: Annotated[str, typer.Option(help="Registry model name (see `dosewise models`).")] = "resnet18-unet",
@@ -119,12 +88,10 @@ def train_denoise(
 
     if (pairs is None) == (data is None):
         raise InvalidParameterError("give either --pairs LOW_DIR HIGH_DIR or --data STORE")
-    if kind not in ("paired", "noise2noise", "simulated"):
-        raise InvalidParameterError(f"--kind must be paired, noise2noise or simulated, got {kind!r}")
     if pairs is not None:
-        if kind == "simulated":
+        if kind is PairKind.simulated:
             raise InvalidParameterError("--kind simulated reads a store: use --data")
-        store = build_pair_store(pairs[0], pairs[1], out / "pairs.zarr", kind=kind).path
+        store = build_pair_store(pairs[0], pairs[1], out / "pairs.zarr", kind=kind.value).path
     else:
         store = data
     if crop is None:
@@ -133,11 +100,8 @@ def train_denoise(
 
         opened = DatasetStore.open(store)
         check_same_shapes(opened, opened.ids())
-    overrides: dict[str, Any] = {key: str(value) if isinstance(value, Path) else value for key, value in {
-        "epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "out_dir": out,
-        "device": device, "seed": seed}.items() if value is not None}
-    if lr is not None:
-        overrides["optimiser"] = {"lr": lr}
+    overrides = {"epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "out_dir": out,
+                 "device": device, "seed": seed, "optimiser": {"lr": lr}}
     config = denoise_config(store, kind=kind, model=model, crop_px=crop, extra_noise_dose_e_per_px=extra_noise,
                             overrides=overrides)
     report_training(train(config, resume=resume, progress=not as_json), as_json)

@@ -6,23 +6,66 @@ errors (a renamed key names its new spelling), YAML in and out, and
 the packages that run them (training, simulate, experiments) import them from here,
 including the microscope parameter models the simulation recipes hold
 (:mod:`dosewise.config.microscope`).
+
+The names below are imported on first use: :mod:`dosewise.config.choices` (the enums the
+command line offers) loads without torch.
 """
 
-from dosewise.config.base import Recipe, Section, apply_overrides
-from dosewise.config.experiments import (
-    ComparePretrain,
-    CompareConfig,
-    DoseStudyConfig,
-    StudyFigure,
-    StudyRun,
-    StudyScale,
-    StudySeries,
-)
-from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges, StemRanges
-from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
-from dosewise.config.simulation import DoseSeriesConfig, HrtemDatasetConfig, StemDatasetConfig
-from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
-from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dosewise.config.base import Recipe, Section, apply_overrides
+    from dosewise.config.choices import Downstream, PairKind, Pretext, SupersamplerKind
+    from dosewise.config.experiments import (
+        CompareConfig,
+        ComparePretrain,
+        DoseStudyConfig,
+        StudyFigure,
+        StudyRun,
+        StudyScale,
+        StudySeries,
+    )
+    from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges, StemRanges
+    from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
+    from dosewise.config.simulation import DoseSeriesConfig, HrtemDatasetConfig, StemDatasetConfig
+    from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
+    from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
+
+_HOMES = {
+    "CompareConfig": "experiments",
+    "ComparePretrain": "experiments",
+    "DataConfig": "training",
+    "DoseSeriesConfig": "simulation",
+    "DoseStudyConfig": "experiments",
+    "Downstream": "choices",
+    "GanConfig": "pretraining",
+    "HrtemDatasetConfig": "simulation",
+    "MicroscopeParams": "microscope",
+    "MicroscopeRanges": "microscope",
+    "OptimiserConfig": "training",
+    "PairKind": "choices",
+    "Pretext": "choices",
+    "PretrainConfig": "pretraining",
+    "Recipe": "base",
+    "ReplayConfig": "supersampling",
+    "RunSettings": "training",
+    "Section": "base",
+    "StemDatasetConfig": "simulation",
+    "StemRanges": "microscope",
+    "StudyFigure": "experiments",
+    "StudyRun": "experiments",
+    "StudyScale": "experiments",
+    "StudySeries": "experiments",
+    "SupersampleConfig": "supersampling",
+    "SupersampleDataConfig": "supersampling",
+    "SupersamplerKind": "choices",
+    "TrainConfig": "training",
+    "UnlabeledDataConfig": "pretraining",
+    "apply_overrides": "base",
+}
 
 __all__ = [
     "CompareConfig",
@@ -30,11 +73,14 @@ __all__ = [
     "DataConfig",
     "DoseSeriesConfig",
     "DoseStudyConfig",
+    "Downstream",
     "GanConfig",
     "HrtemDatasetConfig",
     "MicroscopeParams",
     "MicroscopeRanges",
     "OptimiserConfig",
+    "PairKind",
+    "Pretext",
     "PretrainConfig",
     "Recipe",
     "ReplayConfig",
@@ -48,7 +94,17 @@ __all__ = [
     "StudySeries",
     "SupersampleConfig",
     "SupersampleDataConfig",
+    "SupersamplerKind",
     "TrainConfig",
     "UnlabeledDataConfig",
     "apply_overrides",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -9,6 +9,7 @@ and notebook callers change a recipe the same way, through :func:`apply_override
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Self, get_args, get_origin
 
@@ -21,9 +22,10 @@ from dosewise.io.yaml_file import read_yaml_mapping, write_yaml
 class Section(BaseModel):
     """A strict part of a recipe. ``renamed`` maps old spellings to the key that replaced
     them (a dotted path when the key moved into a sub-section), so old recipes fail with a
-    line that tells the user what to write instead."""
+    line that tells the user what to write instead. A field typed by a ``str`` enum (see
+    :mod:`dosewise.config.choices`) takes a member or its value and holds the value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
     renamed: ClassVar[dict[str, str]] = {}
 
@@ -99,20 +101,29 @@ class Recipe(Section):
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``raw`` with every given value of ``overrides`` put in: ``None`` means "not given" and
     keeps the recipe's value, nested mappings merge key by key (``{"data": {"crop_px": 64}}``
-    changes one data field), and paths become text so the result round-trips through YAML."""
+    changes one data field; one that gives nothing adds no section), and paths and enum
+    members become text so the result round-trips through YAML."""
     merged = dict(raw)
     for key, value in overrides.items():
         if value is None:
             continue
         if isinstance(value, Mapping):
             current = merged.get(key)
+            if not isinstance(current, Mapping) and not _gives_something(value):
+                continue
             merged[key] = apply_overrides(current if isinstance(current, Mapping) else {}, value)
         else:
             merged[key] = _plain(value)
     return merged
 
 
+def _gives_something(overrides: Mapping[str, Any]) -> bool:
+    return any(v is not None and (not isinstance(v, Mapping) or _gives_something(v)) for v in overrides.values())
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, (list, tuple)):

@@ -9,15 +9,16 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from dosewise.config.base import Recipe, Section
-from dosewise.config.pretraining import Pretext, UnlabeledDataConfig
-from dosewise.config.training import Downstream, OptimiserConfig, RunSettings
+from dosewise.config.choices import Downstream, Pretext
+from dosewise.config.pretraining import UnlabeledDataConfig
+from dosewise.config.training import OptimiserConfig, RunSettings
 from dosewise.analysis.dose_sweep import DEFAULT_BAND_TOLERANCE
 from dosewise.data.corruptions import CorruptionConfig
 
 class ComparePretrain(Section):
     """The pretext runs: one per (model, size); ``sizes`` are pretraining-set sizes."""
 
-    pretext: Pretext = "gan"
+    pretext: Pretext = Field(default=Pretext.gan, validate_default=True)
     data: UnlabeledDataConfig
     corruption: CorruptionConfig = Field(default_factory=CorruptionConfig)
     sizes: list[int] = Field(min_length=1)
@@ -33,7 +34,7 @@ class CompareConfig(RunSettings):
     (all of it); the validation split of ``store`` picks the best checkpoints.
     """
 
-    task: Downstream = "segment"
+    task: Downstream = Field(default=Downstream.segment, validate_default=True)
     models: list[str] = Field(min_length=1)
     store: Path
     test_store: Path

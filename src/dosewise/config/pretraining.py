@@ -8,12 +8,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dosewise.config.base import Section
+from dosewise.config.choices import Pretext
 from dosewise.config.training import OptimiserConfig, RunSettings
 from dosewise.data.corruptions import CorruptionConfig
 from dosewise.data.normalise import Normalisation
 from dosewise.models import ModelConfig
 
-Pretext = Literal["gan", "dae"]
 
 
 class UnlabeledDataConfig(Section):
@@ -65,7 +65,7 @@ class PretrainConfig(RunSettings):
     ``corruption.kind: poisson``).
     """
 
-    pretext: Pretext = "gan"
+    pretext: Pretext = Field(default=Pretext.gan, validate_default=True)
     model: ModelConfig
     data: UnlabeledDataConfig
     corruption: CorruptionConfig = Field(default_factory=CorruptionConfig)

@@ -16,8 +16,6 @@ from dosewise.data.normalise import Normalisation
 from dosewise.models import ModelConfig
 
 Task = Literal["segment", "restore"]
-Downstream = Literal["segment", "denoise", "nbgr", "superres"]
-"""Fine-tuning tasks: segmentation, denoising, noise & background removal, super-resolution."""
 LossName = Literal["bce", "bce_dice", "l1", "l2", "l1_l2"]
 _DEFAULT_LOSS: dict[str, LossName] = {"segment": "bce", "restore": "l1"}
 _DEFAULT_TARGET = {"segment": "mask", "restore": "clean"}

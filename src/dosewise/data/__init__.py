@@ -1,28 +1,59 @@
 """Training data: (input, target) pairs from labelled stores, image/mask folders, denoising
 exposure pairs, unlabeled micrographs (pretext corruptions) and full scans (partial-scan
 pairs); seeded augmentation, splits by structure, and the input normalisation that training
-and inference share."""
+and inference share.
 
-from dosewise.data.datasets import (
-    FolderPairsDataset,
-    PairDataset,
-    StoreRestorationDataset,
-    StoreSegmentationDataset,
-    binary_mask,
-    match_pairs,
-    pair_key,
-)
-from dosewise.data.normalise import Normalisation
-from dosewise.data.sampler import EpochSampler
-from dosewise.data.splits import Split, group_of, split_ids
-from dosewise.data.transforms import (
-    Compose,
-    ExtraNoise,
-    PairTransform,
-    RandomCrop,
-    RandomFlipRotate,
-    build_transform,
-)
+The names below are imported on first use: :mod:`dosewise.data.corruptions` (and its
+:class:`~dosewise.data.corruptions.CorruptionKind`, a command-line choice) loads without torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dosewise.data.datasets import (
+        FolderPairsDataset,
+        PairDataset,
+        StoreRestorationDataset,
+        StoreSegmentationDataset,
+        binary_mask,
+        match_pairs,
+        pair_key,
+    )
+    from dosewise.data.normalise import Normalisation
+    from dosewise.data.sampler import EpochSampler
+    from dosewise.data.splits import Split, group_of, split_ids
+    from dosewise.data.transforms import (
+        Compose,
+        ExtraNoise,
+        PairTransform,
+        RandomCrop,
+        RandomFlipRotate,
+        build_transform,
+    )
+
+_HOMES = {
+    "Compose": "transforms",
+    "EpochSampler": "sampler",
+    "ExtraNoise": "transforms",
+    "FolderPairsDataset": "datasets",
+    "Normalisation": "normalise",
+    "PairDataset": "datasets",
+    "PairTransform": "transforms",
+    "RandomCrop": "transforms",
+    "RandomFlipRotate": "transforms",
+    "Split": "splits",
+    "StoreRestorationDataset": "datasets",
+    "StoreSegmentationDataset": "datasets",
+    "binary_mask": "datasets",
+    "build_transform": "transforms",
+    "group_of": "splits",
+    "match_pairs": "datasets",
+    "pair_key": "datasets",
+    "split_ids": "splits",
+}
 
 __all__ = [
     "Compose",
@@ -44,3 +75,12 @@ __all__ = [
     "pair_key",
     "split_ids",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

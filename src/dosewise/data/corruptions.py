@@ -17,7 +17,7 @@ Flips and rotations, applied to both arrays, come from the usual transforms.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from enum import Enum
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,12 +26,21 @@ from dosewise.data.transforms import Pair
 from dosewise.physics import MTF_PRESETS, detector_image, gaussian_blur, shot_noise
 
 
+class CorruptionKind(str, Enum):
+    """The three corruptions of the module docstring."""
+
+    classic = "classic"
+    poisson = "poisson"
+    physical = "physical"
+
+
 class CorruptionConfig(BaseModel):
-    """How pretext inputs are corrupted; ranges are drawn uniformly (doses log-uniformly)."""
+    """How pretext inputs are corrupted; ranges are drawn uniformly (doses log-uniformly).
+    ``kind`` takes a :class:`CorruptionKind` or its value and holds the value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
-    kind: Literal["classic", "poisson", "physical"] = "classic"
+    kind: CorruptionKind = Field(default=CorruptionKind.classic, validate_default=True)
     noise_sigma: tuple[float, float] = (0.02, 0.2)
     blur_sigma_px: tuple[float, float] = (0.0, 1.5)
     blur_probability: float = Field(default=0.5, ge=0, le=1)

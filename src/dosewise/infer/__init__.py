@@ -5,17 +5,49 @@ to a whole-image run when ``overlap_px >= required_overlap_px(rf)``);
 ``segment`` turns a segmentation model's output into a probability map, a mask
 and measured particles (:mod:`dosewise.analysis.particles`); ``Denoiser`` and
 ``Supersampler`` restore frames and fill in partial scans.
+
+The names below are imported on first use, so that the torch-free choices of
+:mod:`dosewise.infer.runtime` (``Backend``, ``Precision``) load without torch.
 """
 
-from dosewise.infer.predictor import PRECISIONS, TiledPredictor
-from dosewise.infer.segmentation import SegmentationModel, SegmentationResult, segment
-from dosewise.infer.tiling import required_overlap_px
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dosewise.infer.predictor import PRECISIONS, TiledPredictor
+    from dosewise.infer.runtime import Backend, Precision
+    from dosewise.infer.segmentation import SegmentationModel, SegmentationResult, segment
+    from dosewise.infer.tiling import required_overlap_px
+
+_HOMES = {
+    "Backend": "runtime",
+    "PRECISIONS": "predictor",
+    "Precision": "runtime",
+    "SegmentationModel": "segmentation",
+    "SegmentationResult": "segmentation",
+    "TiledPredictor": "predictor",
+    "required_overlap_px": "tiling",
+    "segment": "segmentation",
+}
 
 __all__ = [
     "PRECISIONS",
+    "Backend",
+    "Precision",
     "SegmentationModel",
     "SegmentationResult",
     "TiledPredictor",
     "required_overlap_px",
     "segment",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

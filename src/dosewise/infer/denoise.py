@@ -30,10 +30,11 @@ from dosewise.device import resolve_device
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.onnx_backend import OnnxForward, cached_session, export_onnx
 from dosewise.infer.predictor import TiledPredictor
+from dosewise.infer.runtime import Backend, Precision
 from dosewise.infer.tiling import required_overlap_px
 from dosewise.models import receptive_field_px
 
-BACKENDS: tuple[str, ...] = ("torch", "onnx")
+BACKENDS: tuple[str, ...] = tuple(backend.value for backend in Backend)
 DEFAULT_MODEL_RESOURCE = "weights/denoise-default.ckpt"
 """The packaged default denoiser, relative to the ``dosewise`` package."""
 
@@ -85,9 +86,9 @@ class Denoiser:
         self,
         model: RestorationModel,
         *,
-        backend: str = "torch",
+        backend: Backend | str = Backend.torch,
         device: str | torch.device = "auto",
-        precision: str = "32",
+        precision: Precision | str = Precision.fp32,
         tile_px: int = 512,
         overlap_px: int | None = None,
         batch_size: int = 4,
@@ -99,6 +100,8 @@ class Denoiser:
             raise InvalidParameterError(
                 f"model was trained for {task!r}, not restoration (denoising)", checkpoint
             )
+        backend = backend.value if isinstance(backend, Backend) else backend
+        precision = precision.value if isinstance(precision, Precision) else precision
         if backend not in BACKENDS:
             raise InvalidParameterError(
                 f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}"

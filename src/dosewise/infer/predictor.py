@@ -23,12 +23,13 @@ from torch import nn
 
 from dosewise.device import resolve_device
 from dosewise.errors import InvalidImageError, InvalidParameterError
+from dosewise.infer.runtime import Precision
 from dosewise.infer.tiling import AxisTile, check_tiling, plan_axis
 
 PRECISIONS: dict[str, torch.dtype | None] = {
-    "32": None,
-    "bf16": torch.bfloat16,
-    "fp16": torch.float16,
+    Precision.fp32.value: None,
+    Precision.bf16.value: torch.bfloat16,
+    Precision.fp16.value: torch.float16,
 }
 
 _Tile = tuple[int, AxisTile, AxisTile]  # frame index, row tile, column tile
@@ -56,7 +57,7 @@ class TiledPredictor:
         overlap_px: int = 64,
         batch_size: int = 4,
         device: str | torch.device = "auto",
-        precision: str = "32",
+        precision: Precision | str = Precision.fp32,
         channels_last: bool = False,
     ) -> None:
         check_tiling(tile_px, overlap_px)
@@ -65,6 +66,7 @@ class TiledPredictor:
         self.tile_px = tile_px
         self.overlap_px = overlap_px
         self.batch_size = batch_size
+        precision = precision.value if isinstance(precision, Precision) else precision
         self.precision = precision
         if not isinstance(network, nn.Module):
             if precision != "32" or channels_last or str(device) not in ("auto", "cpu"):

@@ -11,19 +11,20 @@ whereas L1's is the median, which is biased for the few-count Poisson noise of l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from dosewise.config.base import apply_overrides
+from dosewise.config.choices import PairKind
 from dosewise.config.training import TrainConfig
+from dosewise.errors import InvalidParameterError
 
-PairKind = Literal["paired", "noise2noise", "simulated"]
 DEFAULT_DENOISER = "resnet18-unet"
 
 
 def denoise_config(
     store: str | Path,
     *,
-    kind: PairKind = "paired",
+    kind: PairKind | str = PairKind.paired,
     model: str = DEFAULT_DENOISER,
     crop_px: int | None = None,
     extra_noise_dose_e_per_px: tuple[float, float] | None = None,
@@ -34,6 +35,10 @@ def denoise_config(
     ``extra_noise_dose_e_per_px`` re-noises the stored ``clean`` images at a random dose
     per sample (a store of clean simulations then trains for a whole dose range).
     """
+    try:
+        kind = PairKind(kind).value
+    except ValueError:
+        raise InvalidParameterError(f"kind must be paired, noise2noise or simulated, got {kind!r}") from None
     data: dict[str, Any] = {
         "store": str(store),
         "input": "clean" if extra_noise_dose_e_per_px else "noisy",

@@ -18,16 +18,17 @@ superres       restore    noisy -> superres                  L1 + L2
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from dosewise.checkpoint import checkpoint_model
 from dosewise.config.base import apply_overrides
-from dosewise.config.training import Downstream, TrainConfig
+from dosewise.config.choices import Downstream
+from dosewise.config.training import TrainConfig
 from dosewise.errors import InputFileError, InvalidParameterError
 from dosewise.io import DatasetStore
 from dosewise.models import ModelConfig
 
-DOWNSTREAM_TASKS: tuple[str, ...] = get_args(Downstream)
+DOWNSTREAM_TASKS: tuple[str, ...] = tuple(task.value for task in Downstream)
 _TARGETS: dict[str, tuple[str, ...]] = {
     "segment": ("mask",),
     "denoise": ("noise_free", "clean"),
@@ -36,8 +37,9 @@ _TARGETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def target_for(task: str, store: str | Path) -> str:
+def target_for(task: Downstream | str, store: str | Path) -> str:
     """The store array a downstream task learns: the first of its candidates the store has."""
+    task = task.value if isinstance(task, Downstream) else task
     if task not in _TARGETS:
         raise InvalidParameterError(f"unknown fine-tuning task {task!r}; choose one of {', '.join(DOWNSTREAM_TASKS)}")
     opened = DatasetStore.open(store)
@@ -55,7 +57,7 @@ def target_for(task: str, store: str | Path) -> str:
 
 
 def finetune_config(
-    task: str,
+    task: Downstream | str,
     store: str | Path,
     *,
     init: str | Path | None = None,
@@ -64,6 +66,7 @@ def finetune_config(
 ) -> TrainConfig:
     """The :class:`TrainConfig` of a downstream task; the model comes from ``init`` when
     not named (a named model must fit the checkpoint for anything to transfer)."""
+    task = task.value if isinstance(task, Downstream) else task
     if model is None and init is None:
         raise InvalidParameterError("name a --model for random initialisation, or give --init")
     model_config = ModelConfig(name=model) if model is not None else checkpoint_model(init)

@@ -1,0 +1,222 @@
+"""The Python faces of ``dosewise supersample`` (fill in partial STEM scans of files, with a
+comparison figure each) and ``dosewise evaluate supersample`` (Ede 2020's tables and figures
+for trained generators against the classical baselines).
+
+They exist so that a notebook plans, runs and writes exactly what the commands do;
+:class:`dosewise.infer.supersample.Supersampler` and
+:func:`dosewise.analysis.supersample_eval.evaluate_supersampling` are the steps they call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dosewise.analysis.interpolation import baseline_methods, interpolate_partial
+from dosewise.analysis.supersample_eval import (
+    TABLE_STEPS,
+    SupersampleEvaluation,
+    evaluate_supersampling,
+    load_eval_images,
+    precision_markdown,
+    precision_table,
+)
+from dosewise.errors import InvalidParameterError, OutputFileError
+from dosewise.infer.supersample import Supersampler
+from dosewise.io import atomic_write, read_image, read_mask, write_image
+from dosewise.physics.partial_scan import parse_coverage, partial_scan
+from dosewise.report.style import save_png
+from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
+from dosewise.workflows._output import check_out_dir, prepare_out_dir
+
+
+def coverage_steps(coverages: Sequence[str | float] | None) -> list[int] | None:
+    """The scan steps s of coverages 1/s² ('1/25', '0.04' or 25), sorted and distinct; ``None``
+    when none are given."""
+    return None if not coverages else sorted({parse_coverage(c) for c in coverages})
+
+
+def split_sources(paths: Sequence[str | Path]) -> tuple[list[str], list[str]]:
+    """Folder trees of image files (and image files) apart from stores (``*.zarr`` folders)."""
+    paths = [Path(p) for p in paths]
+    stores = [str(p) for p in paths if p.suffix == ".zarr"]
+    folders = [str(p) for p in paths if p.suffix != ".zarr"]
+    return folders, stores
+
+
+@dataclass(frozen=True)
+class SupersampledFile:
+    """One filled-in scan: where it went, its comparison figure and, for a preview of a full
+    scan (``from_full``), the RMSE (over the image's range) of the network and of bilinear."""
+
+    image: Path
+    output: Path
+    shape: tuple[int, int]
+    figure: Path
+    rmse_network: float | None = None
+    rmse_bilinear: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"image": str(self.image), "output": str(self.output)}
+        if self.rmse_network is not None:
+            row["rmse_network"] = self.rmse_network
+            row["rmse_bilinear"] = self.rmse_bilinear
+        row.update({"shape": list(self.shape), "figure": str(self.figure)})
+        return row
+
+
+@dataclass(frozen=True)
+class SupersampleResult:
+    """What :func:`supersample_files` wrote, with which checkpoint."""
+
+    model: Path
+    out_dir: Path
+    images: list[SupersampledFile] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``dosewise supersample --json``."""
+        return {"model": str(self.model), "out": str(self.out_dir), "images": [i.to_dict() for i in self.images]}
+
+
+def supersample_files(
+    images: Sequence[str | Path],
+    out_dir: str | Path,
+    model: str | Path,
+    *,
+    mask: str | Path | None = None,
+    coverage: str | float | None = None,
+    offset: tuple[int, int] = (0, 0),
+    from_full: bool = False,
+    tile_px: int = 256,
+    overlap_px: int = 64,
+    device: str = "auto",
+) -> SupersampleResult:
+    """Fill in partial scans with the checkpoint ``model`` (``dosewise train supersample``):
+    ``out_dir/<name>_supersampled.tif`` (float32) and a comparison PNG per image.
+
+    Give either ``mask`` (full-grid sampling mask, non-zero = measured; the images are
+    full-grid partial scans) or ``coverage`` (the images are the small images of kept probe
+    positions, ``offset`` on the full grid; the output is step times larger). With
+    ``from_full`` the images are full scans, sub-sampled first and compared.
+    """
+    images = [Path(path) for path in images]
+    out_dir, model = Path(out_dir), Path(model)
+    if (mask is None) == (coverage is None):
+        raise InvalidParameterError("give either --mask MASK (full-grid scans) or --coverage C (small scans)")
+    if from_full and coverage is None:
+        raise InvalidParameterError("--from-full needs --coverage")
+    step = parse_coverage(coverage) if coverage is not None else None
+    known_grid = None
+    if mask is not None:
+        known_grid = read_mask(mask) > 0
+    outputs: dict[Path, Path] = {}
+    for path in images:
+        output = out_dir / f"{path.stem}_supersampled.tif"
+        if output in outputs:
+            raise OutputFileError(f"{outputs[output]} and {path} would both be written here; rename one", output)
+        if path.exists() and output.exists() and path.resolve() == output.resolve():
+            raise OutputFileError(f"refusing to overwrite input file {path}", output)
+        outputs[output] = path
+    supersampler = Supersampler(model, device=device, tile_px=tile_px, overlap_px=overlap_px)
+    prepare_out_dir(out_dir)
+    written = []
+    for output, path in outputs.items():
+        image = read_image(path, frame=0)
+        data = image.data
+        panels: dict[str, np.ndarray] = {}
+        rmse_network = rmse_bilinear = None
+        if known_grid is not None:
+            if known_grid.shape != data.shape:
+                raise InvalidParameterError(f"mask shape {known_grid.shape} differs from the image's {data.shape}", path)
+            result = supersampler(data, known_grid)
+            panels["partial scan (measured pixels)"] = np.where(known_grid, data, np.nan)
+        else:
+            assert step is not None
+            if from_full:
+                scan = partial_scan(data, step, offset)
+                samples, shape = scan.samples, data.shape
+                panels["full scan"] = data
+            else:
+                samples, shape = data, (data.shape[0] * step, data.shape[1] * step)
+            result = supersampler.from_samples(samples, step, offset, shape)
+            bilinear = interpolate_partial(samples, step, shape, offset, "bilinear")
+            panels[f"partial scan 1/{step**2} (nearest)"] = interpolate_partial(samples, step, shape, offset, "nearest")
+            panels["bilinear"] = bilinear
+            if from_full:
+                span = float(np.ptp(data)) or 1.0
+                rmse_network = float(np.sqrt(np.mean((result - data) ** 2)) / span)
+                rmse_bilinear = float(np.sqrt(np.mean((bilinear - data) ** 2)) / span)
+        panels["dosewise"] = result
+        write_image(output, result, inputs=images, pixel_size_A=image.pixel_size_A)
+        figure = save_png(output.with_suffix(".png"), supersample_figure(panels, path.name))
+        written.append(SupersampledFile(image=path, output=output, shape=tuple(result.shape), figure=figure,
+                                        rmse_network=rmse_network, rmse_bilinear=rmse_bilinear))
+    return SupersampleResult(model=model, out_dir=out_dir, images=written)
+
+
+@dataclass(frozen=True)
+class SupersampleReport:
+    """What :func:`evaluate_supersamplers` measured (``evaluation``) and wrote (``files``);
+    ``precision``: Ede 2020's Table 3 for the first model, when one was given."""
+
+    images: int
+    evaluation: SupersampleEvaluation
+    files: dict[str, Path]
+    precision: dict[str, dict[str, float]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``dosewise evaluate supersample --json``."""
+        report: dict[str, Any] = {"images": self.images, "rows": self.evaluation.rows(),
+                                  "files": {k: str(v) for k, v in self.files.items()}}
+        if self.precision is not None:
+            report["precision"] = self.precision
+        return report
+
+
+def evaluate_supersamplers(
+    data: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    models: Sequence[str | Path] = (),
+    coverages: Sequence[str | float] | None = None,
+    store_key: str = "noisy",
+    crop_px: int | None = None,
+    max_images: int | None = None,
+    target_blur_sigma_px: float = 2.5,
+    precision_coverage: str | float = "1/25",
+    device: str = "auto",
+    progress: Callable[[str], None] | None = None,
+) -> SupersampleReport:
+    """Ede 2020's Table 2 (root mean / root std of MSE per coverage) for the checkpoints
+    ``models`` and the classical baselines on the full scans ``data`` (image files, folder
+    trees or ``*.zarr`` stores), the error against distance from the edge (Fig. 8) and, for
+    the first model, the input-precision table (Table 3), written into ``out_dir``.
+    ``progress`` hears the name of each method evaluated."""
+    out_dir = Path(out_dir)
+    steps = coverage_steps(coverages) or list(TABLE_STEPS)
+    folders, stores = split_sources(data)
+    images = load_eval_images(folders, stores, store_key=store_key, crop_px=crop_px, max_images=max_images)
+    methods = dict(baseline_methods())
+    supersamplers = {}
+    for path in map(Path, models):
+        name = path.parent.parent.name if path.parent.name == "checkpoints" else path.stem
+        supersamplers[name] = Supersampler(path, device=device)
+        methods[name] = supersamplers[name].method()
+    check_out_dir(out_dir)
+    result = evaluate_supersampling(images, methods, steps, target_blur_sigma_px=target_blur_sigma_px,
+                                    progress=progress)
+    paths = result.write(out_dir)
+    paths["edge_curve.png"] = save_png(out_dir / "edge_curve.png", edge_curve_figure(result))
+    precision = None
+    if supersamplers:
+        step = parse_coverage(precision_coverage)
+        first = next(iter(supersamplers.values()))
+        table = precision_table(images, first.method(), step, target_blur_sigma_px=target_blur_sigma_px)
+        with atomic_write(out_dir / "precision.md") as tmp:
+            tmp.write_text(precision_markdown(table, step), encoding="utf-8")
+        precision = {k: {"root_mean_mse": v[0], "root_std_mse": v[1]} for k, v in table.items()}
+    return SupersampleReport(images=len(images), evaluation=result, files=paths, precision=precision)
