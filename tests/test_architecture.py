@@ -13,7 +13,7 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "dosewise"
 
 FLOORS: list[set[str]] = [
-    {"errors"},
+    {"errors", "lazy"},
     {"units", "image", "device"},
     {"io"},
     {"physics", "models", "metrics"},
