@@ -22,7 +22,7 @@ from dosewise.data.corruptions import CorruptionConfig, Corrupt, ScaleToUnit
 from dosewise.data.datasets import PairDataset
 from dosewise.data.normalise import Normalisation
 from dosewise.data.transforms import Compose, RandomCrop, RandomFlipRotate
-from dosewise.errors import DosewiseError, InputFileError
+from dosewise.errors import DosewiseError, InputFileError, InvalidParameterError
 from dosewise.io import SUPPORTED_SUFFIXES, DatasetStore, read_image
 
 _MAX_SKIPS = 50
@@ -95,6 +95,18 @@ def subset(sources: Sequence[Source], max_images: int | None, seed: int) -> list
         return list(sources)
     order = np.random.default_rng(seed).permutation(len(sources))[:max_images]
     return [sources[i] for i in sorted(order)]
+
+
+def hold_out(sources: Sequence[Source], fraction: float, too_few: str) -> tuple[list[Source], list[Source]]:
+    """(training, validation) sources: every k-th is held out, so validation spans all
+    folders and stores; with fewer than 2 sources, ``too_few`` is the one-line error."""
+    if len(sources) < 2:
+        raise InvalidParameterError(too_few)
+    n_val = min(max(1, round(len(sources) * fraction)), len(sources) - 1)
+    stride = len(sources) / n_val
+    val_index = {int(i * stride) for i in range(n_val)}
+    return ([s for i, s in enumerate(sources) if i not in val_index],
+            [sources[i] for i in sorted(val_index)])
 
 
 def pretext_transform(crop_px: int, corruption: CorruptionConfig, *, train: bool) -> Compose:

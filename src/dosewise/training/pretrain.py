@@ -20,8 +20,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from dosewise.data import EpochSampler
-from dosewise.data.unlabeled import UnlabeledDataset, find_sources, subset
-from dosewise.errors import InvalidParameterError
+from dosewise.data.unlabeled import UnlabeledDataset, find_sources, hold_out, subset
 from dosewise.models import build_model
 from dosewise.models.discriminators import PatchDiscriminator
 from dosewise.checkpoint import CHECKPOINT_KEY
@@ -129,18 +128,13 @@ class UnlabeledDataModule(pl.LightningDataModule):
         data = config.data
         sources = subset(find_sources(data.folders, data.stores, store_key=data.store_key),
                          data.max_images, config.seed)
-        if len(sources) < 2:
-            raise InvalidParameterError("pretraining needs at least 2 unlabeled images (1 for validation)")
-        n_val = min(max(1, round(len(sources) * data.val_fraction)), len(sources) - 1)
-        # Every k-th image is held out, so validation spans all folders and stores.
-        stride = len(sources) / n_val
-        val_index = {int(i * stride) for i in range(n_val)}
+        train_sources, val_sources = hold_out(
+            sources, data.val_fraction, "pretraining needs at least 2 unlabeled images (1 for validation)")
         common = {"crop_px": data.crop_px, "corruption": config.corruption,
                   "small_images": data.small_images, "normalisation": data.normalisation,
                   "seed": config.seed}
-        self.train_set = UnlabeledDataset(
-            [s for i, s in enumerate(sources) if i not in val_index], train=True, **common)
-        self.val_set = UnlabeledDataset([sources[i] for i in sorted(val_index)], train=False, **common)
+        self.train_set = UnlabeledDataset(train_sources, train=True, **common)
+        self.val_set = UnlabeledDataset(val_sources, train=False, **common)
 
     def train_dataloader(self) -> DataLoader:
         epoch = self.trainer.fit_loop.epoch_progress.current.processed if self.trainer else 0

@@ -29,8 +29,7 @@ from torch.utils.data import DataLoader
 
 from dosewise.data import EpochSampler
 from dosewise.data.partial_scans import PartialScanDataset
-from dosewise.data.unlabeled import find_sources, subset
-from dosewise.errors import InvalidParameterError
+from dosewise.data.unlabeled import find_sources, hold_out, subset
 from dosewise.checkpoint import CHECKPOINT_KEY
 from dosewise.config.supersampling import ReplayConfig, SupersampleConfig
 from dosewise.models.dlss import TwoStageGenerator, build_supersampler
@@ -180,17 +179,12 @@ class PartialScanDataModule(pl.LightningDataModule):
         data = config.data
         sources = subset(find_sources(data.folders, data.stores, store_key=data.store_key),
                          data.max_images, config.seed)
-        if len(sources) < 2:
-            raise InvalidParameterError("supersampling needs at least 2 full scans (1 for validation)")
-        n_val = min(max(1, round(len(sources) * data.val_fraction)), len(sources) - 1)
-        stride = len(sources) / n_val
-        val_index = {int(i * stride) for i in range(n_val)}
+        train_sources, val_sources = hold_out(
+            sources, data.val_fraction, "supersampling needs at least 2 full scans (1 for validation)")
         common = {"crop_px": data.crop_px, "steps": data.steps, "small_images": data.small_images,
                   "target_blur_sigma_px": data.target_blur_sigma_px, "seed": config.seed}
-        self.train_set = PartialScanDataset(
-            [s for i, s in enumerate(sources) if i not in val_index], train=True,
-            degradations=data.degradations, **common)
-        self.val_set = PartialScanDataset([sources[i] for i in sorted(val_index)], train=False, **common)
+        self.train_set = PartialScanDataset(train_sources, train=True, degradations=data.degradations, **common)
+        self.val_set = PartialScanDataset(val_sources, train=False, **common)
 
     def train_dataloader(self) -> DataLoader:
         epoch = self.trainer.fit_loop.epoch_progress.current.processed if self.trainer else 0
