@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.fft import next_fast_len
 from scipy.ndimage import maximum_filter
 
 import dosewise.simulate.stem_dataset as stem_dataset
@@ -25,7 +26,7 @@ from dosewise.simulate import (
     stem_sample_id,
 )
 from dosewise.simulate.hrtem import electron_wavelength_A
-from dosewise.simulate.stem import probe_otf
+from dosewise.simulate.stem import crystal_margin_px, oversampling_factor, probe_otf
 from dosewise.simulate.stem_crystals import MATERIALS, all_zones, place_columns
 from tests.helpers.stores import store_contents
 
@@ -277,3 +278,16 @@ def test_bad_parameters_raise_one_line_and_write_nothing(tmp_path: Path, kwargs:
         simulate_stem_dataset(out, StemDatasetConfig.validate_dict(arguments), workers=workers, progress=False)
     assert "\n" not in str(info.value)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("pixel_size_A", [0.08, 0.5, 0.9, 1.2, 1.5])
+def test_coarse_pixels_get_a_margin_with_a_fast_fft_length(pixel_size_A: float) -> None:
+    """An oversampling factor of 7 or more (coarse pixels) once left no fast FFT length: the
+    margin search never ended. The factor is 5-smooth, so a margin is found."""
+    probe = Probe(energy_eV=200e3, semiangle_mrad=25.0, defocus_A=0.0, cs_um=0.0)
+    factor = oversampling_factor(pixel_size_A, probe, atom_sigma_A=0.1)
+    assert next_fast_len(factor, real=True) == factor
+    assert factor >= math.ceil(pixel_size_A * 8 * probe.aperture_k - 1e-9)  # the probe's band below Nyquist
+    margin = crystal_margin_px(pixel_size_A, probe, factor, 256)
+    grid = factor * (256 + 2 * margin)
+    assert next_fast_len(grid, real=True) == grid
