@@ -8,12 +8,16 @@ to the repository as it goes): ``last.ckpt`` (the run's latest Lightning checkpo
 root-MSE on real scans it never trained on, per coverage) and ``curve.png``. A later session
 on a fresh machine restores ``last.ckpt`` into the work folder and continues exactly there.
 
-Training data (all within their licences, see ../shared/data/real/PROVENANCE.md):
-- a simulated ADF-STEM store (``dosewise simulate stem``, noise-free key), with the artefacts
-  of real scans drawn per crop (``data.degradations``: zoom resampling, line jitter and
-  offsets, drift shear, Poisson + readout noise);
+Training data (all within their licences, see ../shared/data/real/PROVENANCE.md), the
+``widened`` corpus (``--corpus atomic`` keeps only the first store, as chunks 1-3 did):
+- a simulated ADF-STEM store (``dosewise simulate stem``, noise-free key) at 0.08-0.2 Å/px;
+- a second one at 0.3-1.5 Å/px, where lattices sit near the Nyquist limit of the scan;
+- clean low-magnification particle fields (mass-thickness contrast, no lattice);
 - the MIT-licensed real full scans (Jeffrey-Ede/partial-STEM truth crops, AtomSegNet), when
-  ``../shared`` is present.
+  ``../shared`` is present;
+with the artefacts of real scans drawn per crop (``data.degradations``: contrast inversion for
+bright-field detectors, zoom resampling, line jitter and offsets, drift shear, Poisson +
+readout noise).
 Evaluation uses every other real full scan in ``../shared/data/real/stem`` (never a file the
 model trained on), with Ede 2020's blurred targets, against exact-lattice bilinear.
 """
@@ -35,8 +39,10 @@ from dosewise.analysis.interpolation import baseline_methods
 from dosewise.analysis.supersample_eval import evaluate_supersampling, load_eval_images
 from dosewise.config import StemDatasetConfig, SupersampleConfig
 from dosewise.infer.supersample import Supersampler
+from dosewise.io import DatasetStore
 from dosewise.report.style import save_png
 from dosewise.simulate import simulate_stem_dataset
+from dosewise.simulate.particle_fields import particle_field
 from dosewise.training import train_supersampler
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,42 +53,75 @@ NOT_FULL_SCANS = ("partialstem__partial_scan-1.tif", "partialstem__mask-1.tif")
 STEPS = (4, 5, 6, 7, 8, 9, 10)
 EVAL_STEPS = (4, 5, 6, 8, 10)
 SEED = 0
+STORE_KEY = "noise_free"
+COARSE_IMAGES, FIELDS = 150, 600
+CORPORA = ("atomic", "widened")
 
 
-def recipe(work: Path, minutes: float) -> SupersampleConfig:
-    folders = [str(work / "real_mit")] if (work / "real_mit").is_dir() else []
+def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened", real: bool = True,
+           invert_probability: float = 0.3, lr: float = 1e-3, precision: str = "32") -> SupersampleConfig:
+    """The campaign's recipe; the keyword options are what the ablations vary."""
+    folders = [str(work / "real_mit")] if real and (work / "real_mit").is_dir() else []
+    stores = [work / "stem.zarr"] + ([work / "stem-coarse.zarr", work / "fields.zarr"] if corpus == "widened" else [])
     return SupersampleConfig.validate_dict({
         "model": {"name": "dlss-residual-unet", "in_channels": 2, "options": {"width": 24, "levels": 3}},
-        "data": {"stores": [str(work / "stem.zarr")], "folders": folders, "store_key": "noise_free",
+        "data": {"stores": [str(p) for p in stores], "folders": folders, "store_key": STORE_KEY,
                  "crop_px": 128, "steps": list(STEPS), "val_fraction": 0.05,
-                 "degradations": {"enabled": True}},
-        "epochs": 100000, "max_minutes": minutes, "batch_size": 8, "precision": "bf16-mixed",
-        "device": "auto", "checkpoint_every_n_epochs": 5, "out_dir": str(work / "run"), "seed": SEED,
+                 "degradations": {"enabled": True, "invert_probability": invert_probability}},
+        "optimiser": {"lr": lr},
+        "epochs": 100000, "max_minutes": minutes, "batch_size": 8, "precision": precision,
+        "device": "auto", "checkpoint_every_n_epochs": 5, "out_dir": str(run_dir), "seed": SEED,
     })
 
 
-def prepare(work: Path, n_images: int, campaign: Path) -> None:
-    """The simulated store (resumable) and the MIT real scans; the committed checkpoint."""
+def build_fields(path: Path, n_fields: int, size_px: int = 256) -> None:
+    """Clean low-magnification particle fields, in a store under the STEM stores' array key."""
+    store = DatasetStore.create(path, attrs={"kind": "particle-fields", "seed": SEED})
+    rng = np.random.default_rng(np.random.SeedSequence(SEED, spawn_key=(11,)))
+    for index in range(n_fields):
+        image = particle_field(size_px, rng)  # drawn even when stored, so later fields stay the same
+        key = f"field_{index:04d}"
+        if not store.has(key):
+            store.write_sample(key, {STORE_KEY: image}, {"source": "particle_field", "index": index})
+
+
+def prepare(work: Path, n_images: int) -> None:
+    """The simulated stores (resumable) and the MIT real scans."""
     work.mkdir(parents=True, exist_ok=True)
     simulate_stem_dataset(work / "stem.zarr", StemDatasetConfig(n_images=n_images, size_px=256, seed=SEED),
                           workers=2, progress=False)
+    simulate_stem_dataset(work / "stem-coarse.zarr",
+                          StemDatasetConfig(n_images=COARSE_IMAGES, size_px=256, seed=SEED + 1,
+                                            pixel_size_range_A=(0.3, 1.5)), workers=2, progress=False)
+    build_fields(work / "fields.zarr", FIELDS)
     if REAL_STEM.is_dir():
         (work / "real_mit").mkdir(exist_ok=True)
         for name in MIT_SCANS:
             if (REAL_STEM / name).is_file():
                 shutil.copyfile(REAL_STEM / name, work / "real_mit" / name)
-    last = work / "run" / "checkpoints" / "last.ckpt"
-    if not last.is_file() and (campaign / "last.ckpt").is_file():
+
+
+def restore(checkpoint: Path, run_dir: Path) -> None:
+    """Start ``run_dir`` from a committed checkpoint unless it already has its own."""
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if not last.is_file() and checkpoint.is_file():
         last.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(campaign / "last.ckpt", last)
+        shutil.copyfile(checkpoint, last)
+
+
+def evaluation_scans() -> list[Path]:
+    """Every real full scan the model never trained on (empty without ../shared)."""
+    if not REAL_STEM.is_dir():
+        return []
+    return [p for p in sorted(REAL_STEM.iterdir())
+            if p.name not in MIT_SCANS + NOT_FULL_SCANS and p.suffix.lower() != ".md"]
 
 
 def evaluate(checkpoint: Path) -> dict[int, float]:
     """Network / bilinear root-MSE per step on real scans the model never trained on."""
-    if not REAL_STEM.is_dir():
+    paths = evaluation_scans()
+    if not paths:
         return {}
-    paths = [p for p in sorted(REAL_STEM.iterdir())
-             if p.name not in MIT_SCANS + NOT_FULL_SCANS and p.suffix.lower() != ".md"]
     images = load_eval_images(paths, crop_px=256)
     methods = {"bilinear": baseline_methods()["bilinear"],
                "dosewise": Supersampler(checkpoint, device="cpu").method()}
@@ -95,11 +134,11 @@ def read_log(campaign: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as file:
-        return list(csv.DictReader(file))
+        return [{"corpus": "atomic", **row} for row in csv.DictReader(file)]  # chunks 1-3 predate the column
 
 
 def write_log(campaign: Path, rows: list[dict[str, object]]) -> None:
-    columns = ["chunk", "cpu_minutes", "epoch", "val_mse", *(f"real_ratio_1/{s * s}" for s in EVAL_STEPS)]
+    columns = ["chunk", "cpu_minutes", "corpus", "epoch", "val_mse", *(f"real_ratio_1/{s * s}" for s in EVAL_STEPS)]
     with open(campaign / "log.csv", "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=columns)
         writer.writeheader()
@@ -139,14 +178,22 @@ def main() -> None:
                         help="big files: simulated store, Lightning logs (not committed)")
     parser.add_argument("--campaign", type=Path, default=REPO / "campaigns" / "supersample-default",
                         help="small files committed as the campaign goes: last.ckpt, log.csv, curve.png")
-    parser.add_argument("--images", type=int, default=1500, help="simulated STEM images")
+    parser.add_argument("--images", type=int, default=1500, help="simulated STEM images (fine pixels)")
+    parser.add_argument("--corpus", choices=CORPORA, default="widened",
+                        help="widened (default since chunk 4) or atomic (chunks 1-3: the fine-pixel STEM store, "
+                             "no contrast inversion)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", choices=("32", "bf16-mixed"), default="32",
+                        help="bf16-mixed only on CPUs with bf16 units (AVX512-BF16/AMX): chunks 1-3 ran it "
+                             "there; on AVX2-only CPUs it is ~10x slower (benchmarks/bench_supersample_speed.py)")
     parser.add_argument("--commit", action="store_true", help="git-commit the campaign folder after each chunk")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     campaign = args.campaign
     campaign.mkdir(parents=True, exist_ok=True)
-    prepare(args.work, args.images, campaign)
+    prepare(args.work, args.images)
+    run_dir = args.work / "run"
+    restore(campaign / "last.ckpt", run_dir)
     log = read_log(campaign)
     done = float(log[-1]["cpu_minutes"]) if log else 0.0
     stop = time.monotonic() + args.hours * 3600
@@ -154,11 +201,13 @@ def main() -> None:
         chunk = min(args.chunk_minutes, (stop - time.monotonic()) / 60)
         if chunk < 1:
             break
-        result = train_supersampler(recipe(args.work, done + chunk), progress=False)
+        result = train_supersampler(recipe(args.work, run_dir, done + chunk, corpus=args.corpus,
+                                             invert_probability=0.3 if args.corpus == "widened" else 0.0,
+                                             precision=args.precision), progress=False)
         done += chunk
         shutil.copyfile(result.last_checkpoint, campaign / "last.ckpt")
         ratios = evaluate(result.last_checkpoint)
-        row: dict[str, object] = {"chunk": len(log) + 1, "cpu_minutes": f"{done:.1f}",
+        row: dict[str, object] = {"chunk": len(log) + 1, "cpu_minutes": f"{done:.1f}", "corpus": args.corpus,
                                   "epoch": torch.load(result.last_checkpoint, map_location="cpu",
                                                       weights_only=True)["epoch"] + 1,
                                   "val_mse": f"{result.metrics.get('val/mse', float('nan')):.6g}"}

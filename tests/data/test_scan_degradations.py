@@ -43,6 +43,14 @@ def test_each_degradation_acts_and_is_reproducible() -> None:
         assert first.shape == image.shape and np.abs(first - image).max() > 1e-3, name
 
 
+def test_inversion_turns_dark_field_into_bright_field() -> None:
+    image = np.random.default_rng(5).random((16, 16), dtype=np.float32)
+    only = dict(zoom_probability=0, jitter_probability=0, shear_probability=0, noise_probability=0)
+    inverted = degrade_scan(image, ScanDegradations(**only, invert_probability=1.0), np.random.default_rng(6))
+    np.testing.assert_allclose(inverted, 1.0 - image, atol=1e-6)
+    np.testing.assert_array_equal(degrade_scan(image, ScanDegradations(**only), np.random.default_rng(6)), image)
+
+
 def test_shot_noise_follows_the_drawn_dose() -> None:
     config = ScanDegradations(zoom_probability=0, jitter_probability=0, shear_probability=0,
                               noise_probability=1, dose_counts_per_probe=(100, 100), readout_sigma=(0, 0))

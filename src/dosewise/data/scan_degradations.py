@@ -13,6 +13,8 @@ of a real microscope shares the full scan's artefacts:
   (flyback / DC drift);
 - ``shear``: a slow linear drift of the specimen during the frame (lines shifted in
   proportion to their index);
+- ``invert_probability``: the contrast inverted (1 - x), as bright-field and annular
+  bright-field detectors record what an annular dark-field simulation shows bright;
 - ``dose_counts_per_probe``: Poisson shot noise at a dose drawn log-uniformly (counts per
   probe at the brightest pixel) on the scan plus a background of ``background`` (fraction
   of its range: a detector never reads zero counts), and Gaussian readout of
@@ -39,6 +41,7 @@ class ScanDegradations(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    invert_probability: float = Field(default=0.0, ge=0, le=1)
     zoom_probability: float = Field(default=0.4, ge=0, le=1)
     zoom_range: Range = (0.6, 2.0)
     jitter_probability: float = Field(default=0.5, ge=0, le=1)
@@ -82,11 +85,14 @@ def zoom_to(image: np.ndarray, size_px: int, rng: np.random.Generator) -> np.nda
 
 
 def degrade_scan(image01: np.ndarray, config: ScanDegradations, rng: np.random.Generator) -> np.ndarray:
-    """Scan-line jitter and offsets, drift shear and detector noise on a [0, 1] scan (H, W)."""
+    """Inverted contrast, scan-line jitter and offsets, drift shear and detector noise on a
+    [0, 1] scan (H, W)."""
     out = np.asarray(image01, np.float64)
     if not config.enabled:
         return out.astype(np.float32)
     height, width = out.shape
+    if config.invert_probability and rng.random() < config.invert_probability:
+        out = 1.0 - out
     if rng.random() < config.jitter_probability:
         shifts = rng.normal(0.0, rng.uniform(*config.row_jitter_px), size=height)
         out = _shift_rows(out, shifts)
