@@ -22,9 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dosewise.analysis.interpolation import baseline_methods
-from dosewise.analysis.supersample_eval import evaluate_supersampling, load_eval_images
-from dosewise.infer.supersample import Supersampler
 from dosewise.io import atomic_write
 from dosewise.training import train_supersampler
 
@@ -33,20 +30,19 @@ import train_default_supersampler as campaign  # noqa: E402  (the campaign's rec
 
 OUT = campaign.REPO / "results" / "supersample-ablation"
 VARIANTS: dict[str, dict[str, object]] = {
-    "atomic": {"corpus": "atomic", "invert_probability": 0.0},  # chunks 1-3 of the campaign
+    "atomic": {"corpus": "atomic"},  # chunks 1-3 of the campaign
     "atomic+invert": {"corpus": "atomic", "invert_probability": 0.3},
-    "widened": {"corpus": "widened", "invert_probability": 0.3},  # + coarse STEM + particle fields
-    "widened-no-real": {"corpus": "widened", "invert_probability": 0.3, "real": False},
-    "widened-lr3e-4": {"corpus": "widened", "invert_probability": 0.3, "lr": 3e-4},
+    "widened": {"corpus": "widened"},  # + coarse STEM + particle fields + inversion (the campaign's)
+    "widened-no-real": {"corpus": "widened", "real": False},
+    "widened-lr3e-4": {"corpus": "widened", "lr": 3e-4},
 }
 
 
 def score(checkpoint: Path) -> dict[str, object]:
     """Ratio to bilinear per coverage, pooled and per real scan."""
-    images = load_eval_images(campaign.evaluation_scans(), crop_px=256)
-    methods = {"bilinear": baseline_methods()["bilinear"],
-               "dosewise": Supersampler(checkpoint, device="cpu").method()}
-    evaluation = evaluate_supersampling(images, methods, campaign.EVAL_STEPS)
+    evaluation = campaign.evaluate_real(checkpoint)
+    if evaluation is None:
+        raise SystemExit(f"no real scans to score on: {campaign.REAL_STEM} is missing")
     pooled = {f"1/{r['step'] ** 2}": round(float(r["ratio_to_bilinear"]), 4)
               for r in evaluation.rows() if r["method"] == "dosewise"}
     per_image = {name: {f"1/{s * s}": round(float(np.sqrt(evaluation.mse[("dosewise", s)][i]

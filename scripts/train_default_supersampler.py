@@ -36,7 +36,7 @@ import torch
 from matplotlib.figure import Figure
 
 from dosewise.analysis.interpolation import baseline_methods
-from dosewise.analysis.supersample_eval import evaluate_supersampling, load_eval_images
+from dosewise.analysis.supersample_eval import SupersampleEvaluation, evaluate_supersampling, load_eval_images
 from dosewise.config import StemDatasetConfig, SupersampleConfig
 from dosewise.infer.supersample import Supersampler
 from dosewise.io import DatasetStore
@@ -59,8 +59,11 @@ CORPORA = ("atomic", "widened")
 
 
 def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened", real: bool = True,
-           invert_probability: float = 0.3, lr: float = 1e-3, precision: str = "32") -> SupersampleConfig:
-    """The campaign's recipe; the keyword options are what the ablations vary."""
+           invert_probability: float | None = None, lr: float = 1e-3, precision: str = "32") -> SupersampleConfig:
+    """The campaign's recipe; the keyword options are what the ablations vary. Contrast
+    inversion belongs to the widened corpus (0.3) unless ``invert_probability`` says otherwise."""
+    if invert_probability is None:
+        invert_probability = 0.3 if corpus == "widened" else 0.0
     folders = [str(work / "real_mit")] if real and (work / "real_mit").is_dir() else []
     stores = [work / "stem.zarr"] + ([work / "stem-coarse.zarr", work / "fields.zarr"] if corpus == "widened" else [])
     return SupersampleConfig.validate_dict({
@@ -117,16 +120,22 @@ def evaluation_scans() -> list[Path]:
             if p.name not in MIT_SCANS + NOT_FULL_SCANS and p.suffix.lower() != ".md"]
 
 
-def evaluate(checkpoint: Path) -> dict[int, float]:
-    """Network / bilinear root-MSE per step on real scans the model never trained on."""
+def evaluate_real(checkpoint: Path) -> SupersampleEvaluation | None:
+    """The checkpoint ("dosewise") and bilinear on the real scans it never trained on."""
     paths = evaluation_scans()
     if not paths:
-        return {}
-    images = load_eval_images(paths, crop_px=256)
+        return None
     methods = {"bilinear": baseline_methods()["bilinear"],
                "dosewise": Supersampler(checkpoint, device="cpu").method()}
-    rows = evaluate_supersampling(images, methods, EVAL_STEPS).rows()
-    return {int(r["step"]): float(r["ratio_to_bilinear"]) for r in rows if r["method"] == "dosewise"}
+    return evaluate_supersampling(load_eval_images(paths, crop_px=256), methods, EVAL_STEPS)
+
+
+def evaluate(checkpoint: Path) -> dict[int, float]:
+    """Network / bilinear root-MSE per step on real scans the model never trained on."""
+    evaluation = evaluate_real(checkpoint)
+    if evaluation is None:
+        return {}
+    return {int(r["step"]): float(r["ratio_to_bilinear"]) for r in evaluation.rows() if r["method"] == "dosewise"}
 
 
 def read_log(campaign: Path) -> list[dict[str, str]]:
@@ -202,7 +211,6 @@ def main() -> None:
         if chunk < 1:
             break
         result = train_supersampler(recipe(args.work, run_dir, done + chunk, corpus=args.corpus,
-                                             invert_probability=0.3 if args.corpus == "widened" else 0.0,
                                              precision=args.precision), progress=False)
         done += chunk
         shutil.copyfile(result.last_checkpoint, campaign / "last.ckpt")
