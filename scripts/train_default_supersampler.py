@@ -120,13 +120,14 @@ def evaluation_scans() -> list[Path]:
             if p.name not in MIT_SCANS + NOT_FULL_SCANS and p.suffix.lower() != ".md"]
 
 
-def evaluate_real(checkpoint: Path) -> SupersampleEvaluation | None:
-    """The checkpoint ("dosewise") and bilinear on the real scans it never trained on."""
+def evaluate_real(checkpoint: Path, *, calibrate: bool = False) -> SupersampleEvaluation | None:
+    """The checkpoint ("dosewise") and bilinear on the real scans it never trained on; the
+    network as trained unless ``calibrate`` (the log follows training, not the trust gate)."""
     paths = evaluation_scans()
     if not paths:
         return None
     methods = {"bilinear": baseline_methods()["bilinear"],
-               "dosewise": Supersampler(checkpoint, device="cpu").method()}
+               "dosewise": Supersampler(checkpoint, device="cpu", calibrate=calibrate).method()}
     return evaluate_supersampling(load_eval_images(paths, crop_px=256), methods, EVAL_STEPS)
 
 
