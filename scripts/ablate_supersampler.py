@@ -7,7 +7,7 @@ Every variant continues the same starting checkpoint (``--start``, by default th
 committed one) for the same number of minutes with one recipe option changed, then is
 scored like the campaign: network / bilinear root-MSE on the real full scans it never
 trained on, per coverage, and per image (the 2 % rule of issue 14). Results go to
-``results/supersample-ablation/<variant>.json``; ``--table`` writes ``table.md`` from them.
+``results/supersample-ablation/<variant>-from-<start>min.json``; ``--table`` writes ``table.md`` from them.
 Seeded: a variant run twice from the same checkpoint sees the same crops.
 """
 
@@ -35,6 +35,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     "widened": {"corpus": "widened"},  # + coarse STEM + particle fields + inversion (the campaign's)
     "widened-no-real": {"corpus": "widened", "real": False},
     "widened-lr3e-4": {"corpus": "widened", "lr": 3e-4},
+    "widened-real-x100": {"corpus": "widened", "folder_repeats": 100},  # real scans ~4 % of crops, not 0.04 %
 }
 
 
@@ -65,28 +66,30 @@ def run_variant(name: str, start: Path, minutes: float, work: Path) -> Path:
     record = {"variant": name, "options": VARIANTS[name], "start": str(start), "start_minutes": elapsed_s / 60,
               "minutes": minutes, "val_mse": result.metrics.get("val/mse"), **score(result.last_checkpoint)}
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{name}.json"
+    path = OUT / f"{name}-from-{elapsed_s / 60:.0f}min.json"
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
     return path
 
 
 def table() -> Path:
+    """One table per starting checkpoint (a round of ablations), oldest first."""
     records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(OUT.glob("*.json"))]
-    records.sort(key=lambda r: list(VARIANTS).index(r["variant"]))
+    records.sort(key=lambda r: (round(r["start_minutes"]), list(VARIANTS).index(r["variant"])))
     coverages = [f"1/{s * s}" for s in campaign.EVAL_STEPS]
-    lines = ["| variant | " + " | ".join(coverages) + " | worst image (coverage) |",
-             "|---|" + "---:|" * (len(coverages) + 1)]
-    for r in records:
-        worst = max(((v, img, c) for img, row in r["per_image"].items() for c, v in row.items()))
-        lines.append(f"| {r['variant']} | " + " | ".join(f"{r['ratio_to_bilinear'][c]:.3f}" for c in coverages)
-                     + f" | {worst[0]:.2f} ({worst[1].split('__')[0]}, {worst[2]}) |")
+    text = "Network / bilinear root-MSE on the real scans never trained on, per round of ablations.\n"
+    for start in sorted({round(r["start_minutes"]) for r in records}):
+        group = [r for r in records if round(r["start_minutes"]) == start]
+        text += (f"\nEvery variant continued the same {start}-minute checkpoint for {group[0]['minutes']:g} "
+                 "minutes.\n\n| variant | " + " | ".join(coverages) + " | worst image (coverage) |\n|---|"
+                 + "---:|" * (len(coverages) + 1) + "\n")
+        for r in group:
+            worst = max(((v, img, c) for img, row in r["per_image"].items() for c, v in row.items()))
+            text += (f"| {r['variant']} | " + " | ".join(f"{r['ratio_to_bilinear'][c]:.3f}" for c in coverages)
+                     + f" | {worst[0]:.2f} ({worst[1].split('__')[0]}, {worst[2]}) |\n")
     path = OUT / "table.md"
-    start = records[0]
-    intro = (f"Network / bilinear root-MSE on the real scans never trained on; every variant continued "
-             f"the same {start['start_minutes']:.0f}-minute checkpoint for {start['minutes']:g} minutes.\n\n")
     with atomic_write(path) as tmp:
-        tmp.write_text(intro + "\n".join(lines) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -25,10 +25,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from dosewise.config import HrtemDatasetConfig, StemDatasetConfig
-from dosewise.io import DatasetStore, atomic_write
+from dosewise.checkpoint import slim_checkpoint
+from dosewise.io import DatasetStore
 from dosewise.simulate import simulate_hrtem_dataset
 from dosewise.simulate.particle_fields import particle_field
 from dosewise.simulate.stem_dataset import simulate_stem_dataset
@@ -67,15 +67,6 @@ def build_clean_store(work: Path, seed: int) -> Path:
 def _write(store: DatasetStore, key: str, image: np.ndarray, metadata: dict) -> None:
     image = np.clip(np.asarray(image, np.float32), 0.0, None)
     store.write_sample(key, {"clean": image / max(float(image.mean()), 1e-6)}, metadata)
-
-
-def slim_checkpoint(source: Path, target: Path) -> Path:
-    checkpoint = torch.load(source, map_location="cpu", weights_only=True)
-    slim = {key: checkpoint[key] for key in ("state_dict", "hyper_parameters", "dosewise", "epoch", "global_step")}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(target) as tmp:
-        torch.save(slim, tmp)
-    return target
 
 
 def main() -> None:

@@ -59,7 +59,8 @@ CORPORA = ("atomic", "widened")
 
 
 def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened", real: bool = True,
-           invert_probability: float | None = None, lr: float = 1e-3, precision: str = "32") -> SupersampleConfig:
+           invert_probability: float | None = None, lr: float = 1e-3, precision: str = "32",
+           folder_repeats: int = 1) -> SupersampleConfig:
     """The campaign's recipe; the keyword options are what the ablations vary. Contrast
     inversion belongs to the widened corpus (0.3) unless ``invert_probability`` says otherwise."""
     if invert_probability is None:
@@ -69,7 +70,7 @@ def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened"
     return SupersampleConfig.validate_dict({
         "model": {"name": "dlss-residual-unet", "in_channels": 2, "options": {"width": 24, "levels": 3}},
         "data": {"stores": [str(p) for p in stores], "folders": folders, "store_key": STORE_KEY,
-                 "crop_px": 128, "steps": list(STEPS), "val_fraction": 0.05,
+                 "crop_px": 128, "steps": list(STEPS), "val_fraction": 0.05, "folder_repeats": folder_repeats,
                  "degradations": {"enabled": True, "invert_probability": invert_probability}},
         "optimiser": {"lr": lr},
         "epochs": 100000, "max_minutes": minutes, "batch_size": 8, "precision": precision,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +23,8 @@ from dosewise.config.pretraining import PretrainConfig
 from dosewise.config.supersampling import SupersampleConfig
 from dosewise.config.training import TrainConfig
 from dosewise.data.normalise import Normalisation
-from dosewise.errors import DosewiseError, InputFileError, InvalidImageError
+from dosewise.errors import DosewiseError, InputFileError, InvalidImageError, InvalidParameterError
+from dosewise.io import atomic_write
 from dosewise.models import ModelConfig, build_model
 from dosewise.models.dlss import build_supersampler
 
@@ -32,6 +34,28 @@ NETWORK_PREFIX = "network."
 """The LightningModule attribute that holds the network; only these tensors are loaded."""
 
 Kind = Literal["train", "pretrain-gan", "pretrain-dae", "supersample"]
+SHIPPED_KEYS = ("state_dict", "hyper_parameters", CHECKPOINT_KEY, "epoch", "global_step")
+"""What a shipped checkpoint keeps: the network, its recipe and record; not the optimiser."""
+
+
+def packaged_checkpoint(name: str, what: str) -> Path:
+    """A checkpoint shipped in ``dosewise/weights/``; a one-line error naming ``--model`` when
+    this installation lacks it."""
+    resource = resources.files("dosewise").joinpath("weights", name)
+    if not resource.is_file():
+        raise InvalidParameterError(f"no default {what} model is installed (dosewise/weights/{name}); "
+                                    "pass --model CKPT")
+    return Path(str(resource))
+
+
+def slim_checkpoint(source: str | Path, target: str | Path) -> Path:
+    """Write ``source`` without optimiser state and callbacks (a third of the size) to ship it."""
+    checkpoint = read_checkpoint(source)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(target) as tmp:
+        torch.save({key: checkpoint[key] for key in SHIPPED_KEYS}, tmp)
+    return target
 
 
 def checkpoint_record(kind: str, metrics: Mapping[str, float]) -> dict[str, Any]:

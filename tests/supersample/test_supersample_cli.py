@@ -45,7 +45,7 @@ def test_train_then_fill_small_and_masked_scans(scan_folder: Path, tmp_path: Pat
                      "--model", checkpoint, "-o", str(filled), "--device", "cpu", "--json")
     assert preview.exit_code == 0, preview.output
     row = json.loads(preview.stdout)["images"][0]
-    assert 0 < row["rmse_network"] and 0 < row["rmse_bilinear"]
+    assert 0 < row["rmse_network"] and 0 < row["rmse_bilinear"] and 0 <= row["trust"] <= 1
 
     evaluation = invoke("evaluate", "supersample", "--data", str(scan_folder), "--model", checkpoint,
                         "--max-images", "3", "--coverage", "1/16", "--coverage", "1/25",

@@ -106,3 +106,15 @@ def test_one_stage_refuses_a_scan_of_another_step(scan_folder: Path, tmp_path: P
     np.testing.assert_array_equal(supersampler(scan.filled, scan.mask)[scan.mask], image[scan.mask])
     with pytest.raises(InvalidParameterError, match="step 4"):
         supersampler(*(lambda s: (s.filled, s.mask))(partial_scan(image, 5)))
+
+
+def test_folder_repeats_draw_each_real_scan_as_several_crops(scan_folder: Path, tmp_path: Path) -> None:
+    from dosewise.training.supersample import PartialScanDataModule
+
+    once = PartialScanDataModule(tiny_supersample_config(scan_folder, tmp_path, epochs=1))
+    thrice = PartialScanDataModule(tiny_supersample_config(scan_folder, tmp_path, epochs=1,
+                                                           data={"folder_repeats": 3}))
+    assert len(thrice.train_set) == 3 * len(once.train_set)
+    assert len(thrice.val_set) == len(once.val_set)  # validation scans are not repeated
+    first, second = thrice.train_set[(0, 0)], thrice.train_set[(0, 1)]  # one scan, two draws
+    assert not torch.equal(first[1], second[1])

@@ -70,7 +70,9 @@ def train_supersample(
 def supersample_command(
     images: Annotated[list[Path], typer.Argument(help="Partial scans (or, with --from-full, full scans) in any readable format.")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).")],
-    model: Annotated[Path, typer.Option(help="Checkpoint written by `dosewise train supersample`.")],
+    model: Annotated[Path | None, typer.Option(
+        help="Checkpoint written by `dosewise train supersample`; default: the shipped supersampler "
+             "(model card: dosewise/weights/supersample-default.md).")] = None,
     mask: Annotated[Path | None, typer.Option(
         help="Full-grid sampling mask (non-zero = measured); the images are full-grid partial scans.")] = None,
     coverage: Annotated[str | None, typer.Option(
@@ -93,14 +95,17 @@ def supersample_command(
     if as_json:
         emit_json(result.to_dict())
         return
-    table = Table(title=f"supersampled with {model.name}")
-    for column in ("image", "size", "output", "RMSE net / bilinear"):
+    table = Table(title=f"supersampled with {result.model.name}")
+    for column in ("image", "size", "output", "trust", "RMSE net / bilinear"):
         table.add_column(column)
     for row in result.images:
         ratio = f"{row.rmse_network:.4f} / {row.rmse_bilinear:.4f}" if row.rmse_network is not None else ""
-        table.add_row(row.image.name, "x".join(map(str, row.shape)), row.output.name, ratio)
+        trust = f"{row.trust:.2f}" if row.trust is not None else "-"
+        table.add_row(row.image.name, "x".join(map(str, row.shape)), row.output.name, trust, ratio)
     console.print(table)
     console.print(f"wrote {len(result.images)} image(s) and comparison PNGs to {out_dir}")
+    console.print("trust: the weight of the network's correction to bilinear, measured on probes it was "
+                  "not given (0: bilinear, 1: the network as trained)")
 
 
 def evaluate_supersample(

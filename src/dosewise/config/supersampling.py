@@ -30,6 +30,9 @@ class SupersampleDataConfig(Section):
     target_blur_sigma_px: float = Field(default=2.5, ge=0)
     small_images: Literal["pad", "skip"] = "pad"
     val_fraction: float = Field(default=0.1, gt=0, lt=1)
+    # each training scan of ``folders`` (real files, usually few) is drawn this many times per
+    # epoch, each time as another random crop, so a few real scans are not drowned by a store
+    folder_repeats: int = Field(default=1, ge=1)
     # the artefacts of real scans, on training crops only (off unless asked for)
     degradations: ScanDegradations = Field(default_factory=lambda: ScanDegradations(enabled=False))
 

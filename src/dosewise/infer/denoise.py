@@ -17,7 +17,6 @@ CPU).
 from __future__ import annotations
 
 import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dosewise.checkpoint import load_model
+from dosewise.checkpoint import load_model, packaged_checkpoint
 from dosewise.device import resolve_device
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.onnx_backend import OnnxForward, cached_session, export_onnx
@@ -54,13 +53,7 @@ class RestorationModel(Protocol):
 
 def default_model_path() -> Path:
     """The packaged default denoising checkpoint; a one-line error when none is installed."""
-    resource = resources.files("dosewise").joinpath(*DEFAULT_MODEL_RESOURCE.split("/"))
-    if not resource.is_file():
-        raise InvalidParameterError(
-            f"no default denoising model is installed (dosewise/{DEFAULT_MODEL_RESOURCE}); "
-            "pass --model CKPT"
-        )
-    return Path(str(resource))
+    return packaged_checkpoint(DEFAULT_MODEL_RESOURCE.split("/")[-1], "denoising")
 
 
 def default_overlap_px(model_config: Any, tile_px: int) -> int:

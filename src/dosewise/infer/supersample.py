@@ -28,12 +28,20 @@ import numpy as np
 import torch
 
 from dosewise.analysis.interpolation import interpolate_partial
-from dosewise.checkpoint import LoadedSupersampler, load_supersampler
+from dosewise.checkpoint import LoadedSupersampler, load_supersampler, packaged_checkpoint
 from dosewise.data.partial_scans import network_input
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.predictor import TiledPredictor
 from dosewise.models.dlss import lattice_of, supersampler_step
 from dosewise.physics.partial_scan import PartialScan, upsample_partial
+
+DEFAULT_SUPERSAMPLER = "supersample-default.ckpt"
+"""The shipped supersampler in ``dosewise/weights/`` (model card: supersample-default.md)."""
+
+
+def default_supersampler_path() -> Path:
+    """The shipped supersampling checkpoint; a one-line error when none is installed."""
+    return packaged_checkpoint(DEFAULT_SUPERSAMPLER, "supersampling")
 
 
 @dataclass(frozen=True)
@@ -102,14 +110,7 @@ class Supersampler:
                      full_shape: tuple[int, int] | None = None) -> np.ndarray:
         """The full image from the small image of kept probe positions; by default the full
         grid is ``step`` times the small one (each probe stands for ``step`` x ``step`` pixels)."""
-        samples = np.asarray(samples, dtype=np.float32)
-        if samples.ndim != 2:
-            raise InvalidImageError(f"expected one 2-D partial scan, got shape {samples.shape}")
-        shape = full_shape or (samples.shape[0] * step, samples.shape[1] * step)
-        filled = upsample_partial(samples, step, shape, offset)
-        mask = np.zeros(shape, bool)
-        mask[offset[0] :: step, offset[1] :: step] = True
-        return self(filled, mask)
+        return self(*full_grid(samples, step, offset, full_shape))
 
     def method(self) -> Callable[[PartialScan], np.ndarray]:
         """This supersampler as an evaluation method of a :class:`PartialScan`."""
@@ -127,6 +128,18 @@ class Supersampler:
             raise InvalidParameterError(
                 f"this one-stage generator needs a regular scan at step {step} (coverage 1/{step**2})"
             )
+
+
+def full_grid(samples: np.ndarray, step: int, offset: tuple[int, int] = (0, 0),
+              full_shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(scan, mask) on the full grid for the small image of a regular scan's probes."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim != 2:
+        raise InvalidImageError(f"expected one 2-D partial scan, got shape {samples.shape}")
+    shape = full_shape or (samples.shape[0] * step, samples.shape[1] * step)
+    mask = np.zeros(shape, bool)
+    mask[offset[0] :: step, offset[1] :: step] = True
+    return upsample_partial(samples, step, shape, offset), mask
 
 
 def _extended_axis(length: int, offset: int, step: int, count: int, tile_px: int

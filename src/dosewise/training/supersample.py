@@ -181,6 +181,7 @@ class PartialScanDataModule(pl.LightningDataModule):
                          data.max_images, config.seed)
         train_sources, val_sources = hold_out(
             sources, data.val_fraction, "supersampling needs at least 2 full scans (1 for validation)")
+        train_sources = [s for s in train_sources for _ in range(data.folder_repeats if s.sample_id is None else 1)]
         common = {"crop_px": data.crop_px, "steps": data.steps, "small_images": data.small_images,
                   "target_blur_sigma_px": data.target_blur_sigma_px, "seed": config.seed}
         self.train_set = PartialScanDataset(train_sources, train=True, degradations=data.degradations, **common)

@@ -26,7 +26,7 @@ from dosewise.analysis.supersample_eval import (
     precision_table,
 )
 from dosewise.errors import InvalidParameterError, OutputFileError
-from dosewise.infer.supersample import Supersampler
+from dosewise.infer.supersample import Supersampler, default_supersampler_path, full_grid
 from dosewise.io import atomic_write, read_image, read_mask, write_image
 from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
@@ -50,18 +50,21 @@ def split_sources(paths: Sequence[str | Path]) -> tuple[list[str], list[str]]:
 
 @dataclass(frozen=True)
 class SupersampledFile:
-    """One filled-in scan: where it went, its comparison figure and, for a preview of a full
-    scan (``from_full``), the RMSE (over the image's range) of the network and of bilinear."""
+    """One filled-in scan: where it went, its comparison figure, the network's trust (the weight
+    of its correction to bilinear, from held-out probes; ``None`` on irregular masks) and, for a
+    preview of a full scan (``from_full``), the RMSE (over the image's range) of the network
+    and of bilinear."""
 
     image: Path
     output: Path
     shape: tuple[int, int]
     figure: Path
+    trust: float | None = None
     rmse_network: float | None = None
     rmse_bilinear: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"image": str(self.image), "output": str(self.output)}
+        row: dict[str, Any] = {"image": str(self.image), "output": str(self.output), "trust": self.trust}
         if self.rmse_network is not None:
             row["rmse_network"] = self.rmse_network
             row["rmse_bilinear"] = self.rmse_bilinear
@@ -85,7 +88,7 @@ class SupersampleResult:
 def supersample_files(
     images: Sequence[str | Path],
     out_dir: str | Path,
-    model: str | Path,
+    model: str | Path | None = None,
     *,
     mask: str | Path | None = None,
     coverage: str | float | None = None,
@@ -95,8 +98,9 @@ def supersample_files(
     overlap_px: int = 64,
     device: str = "auto",
 ) -> SupersampleResult:
-    """Fill in partial scans with the checkpoint ``model`` (``dosewise train supersample``):
-    ``out_dir/<name>_supersampled.tif`` (float32) and a comparison PNG per image.
+    """Fill in partial scans with the checkpoint ``model`` (``dosewise train supersample``; by
+    default the shipped one): ``out_dir/<name>_supersampled.tif`` (float32) and a comparison
+    PNG per image, each with the trust the network earned on the scan's held-out probes.
 
     Give either ``mask`` (full-grid sampling mask, non-zero = measured; the images are
     full-grid partial scans) or ``coverage`` (the images are the small images of kept probe
@@ -104,7 +108,8 @@ def supersample_files(
     ``from_full`` the images are full scans, sub-sampled first and compared.
     """
     images = [Path(path) for path in images]
-    out_dir, model = Path(out_dir), Path(model)
+    out_dir = Path(out_dir)
+    model = Path(model) if model is not None else default_supersampler_path()
     if (mask is None) == (coverage is None):
         raise InvalidParameterError("give either --mask MASK (full-grid scans) or --coverage C (small scans)")
     if from_full and coverage is None:
@@ -132,7 +137,7 @@ def supersample_files(
         if known_grid is not None:
             if known_grid.shape != data.shape:
                 raise InvalidParameterError(f"mask shape {known_grid.shape} differs from the image's {data.shape}", path)
-            result = supersampler(data, known_grid)
+            filled = supersampler.fill(data, known_grid)
             panels["partial scan (measured pixels)"] = np.where(known_grid, data, np.nan)
         else:
             assert step is not None
@@ -142,19 +147,20 @@ def supersample_files(
                 panels["full scan"] = data
             else:
                 samples, shape = data, (data.shape[0] * step, data.shape[1] * step)
-            result = supersampler.from_samples(samples, step, offset, shape)
+            filled = supersampler.fill(*full_grid(samples, step, offset, shape))
             bilinear = interpolate_partial(samples, step, shape, offset, "bilinear")
             panels[f"partial scan 1/{step**2} (nearest)"] = interpolate_partial(samples, step, shape, offset, "nearest")
             panels["bilinear"] = bilinear
             if from_full:
                 span = float(np.ptp(data)) or 1.0
-                rmse_network = float(np.sqrt(np.mean((result - data) ** 2)) / span)
+                rmse_network = float(np.sqrt(np.mean((filled.image - data) ** 2)) / span)
                 rmse_bilinear = float(np.sqrt(np.mean((bilinear - data) ** 2)) / span)
-        panels["dosewise"] = result
-        write_image(output, result, inputs=images, pixel_size_A=image.pixel_size_A)
+        panels["dosewise"] = filled.image
+        write_image(output, filled.image, inputs=images, pixel_size_A=image.pixel_size_A)
         figure = save_png(output.with_suffix(".png"), supersample_figure(panels, path.name))
-        written.append(SupersampledFile(image=path, output=output, shape=tuple(result.shape), figure=figure,
-                                        rmse_network=rmse_network, rmse_bilinear=rmse_bilinear))
+        written.append(SupersampledFile(image=path, output=output, shape=tuple(filled.image.shape), figure=figure,
+                                        trust=filled.trust, rmse_network=rmse_network,
+                                        rmse_bilinear=rmse_bilinear))
     return SupersampleResult(model=model, out_dir=out_dir, images=written)
 
 
