@@ -36,6 +36,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     "widened-no-real": {"corpus": "widened", "real": False},
     "widened-lr3e-4": {"corpus": "widened", "lr": 3e-4},
     "widened-real-x100": {"corpus": "widened", "folder_repeats": 100},  # real scans ~4 % of crops, not 0.04 %
+    "widened-real-x100-blur": {"corpus": "widened", "folder_repeats": 100, "probe_blur_probability": 0.4},
 }
 
 

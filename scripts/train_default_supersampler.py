@@ -9,12 +9,12 @@ root-MSE on real scans it never trained on, per coverage) and ``curve.png``. A l
 on a fresh machine restores ``last.ckpt`` into the work folder and continues exactly there.
 
 Training data (all within their licences, see ../shared/data/real/PROVENANCE.md), the
-``widened`` corpus (``--corpus atomic`` keeps only the first store, as chunks 1-3 did):
+``widened-real`` corpus (``--corpus`` names the earlier ones, see ``CORPORA``):
 - a simulated ADF-STEM store (``dosewise simulate stem``, noise-free key) at 0.08-0.2 Å/px;
 - a second one at 0.3-1.5 Å/px, where lattices sit near the Nyquist limit of the scan;
 - clean low-magnification particle fields (mass-thickness contrast, no lattice);
 - the MIT-licensed real full scans (Jeffrey-Ede/partial-STEM truth crops, AtomSegNet), when
-  ``../shared`` is present;
+  ``../shared`` is present, each drawn as 100 crops per epoch;
 with the artefacts of real scans drawn per crop (``data.degradations``: contrast inversion for
 bright-field detectors, zoom resampling, line jitter and offsets, drift shear, Poisson +
 readout noise).
@@ -55,12 +55,18 @@ EVAL_STEPS = (4, 5, 6, 8, 10)
 SEED = 0
 STORE_KEY = "noise_free"
 COARSE_IMAGES, FIELDS = 150, 600
-CORPORA = ("atomic", "widened")
+CORPORA: dict[str, dict[str, object]] = {
+    "atomic": {"corpus": "atomic"},  # chunks 1-3
+    "widened": {"corpus": "widened"},  # chunks 4-6
+    # the MIT real scans drawn 100 times per epoch (4 % of crops, not 0.04 %): ablation round 2
+    "widened-real": {"corpus": "widened", "folder_repeats": 100},
+}
+"""The recipes the campaign has run under ``--corpus``, by name (the log's corpus column)."""
 
 
 def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened", real: bool = True,
            invert_probability: float | None = None, lr: float = 1e-3, precision: str = "32",
-           folder_repeats: int = 1) -> SupersampleConfig:
+           folder_repeats: int = 1, probe_blur_probability: float = 0.0) -> SupersampleConfig:
     """The campaign's recipe; the keyword options are what the ablations vary. Contrast
     inversion belongs to the widened corpus (0.3) unless ``invert_probability`` says otherwise."""
     if invert_probability is None:
@@ -71,7 +77,8 @@ def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened"
         "model": {"name": "dlss-residual-unet", "in_channels": 2, "options": {"width": 24, "levels": 3}},
         "data": {"stores": [str(p) for p in stores], "folders": folders, "store_key": STORE_KEY,
                  "crop_px": 128, "steps": list(STEPS), "val_fraction": 0.05, "folder_repeats": folder_repeats,
-                 "degradations": {"enabled": True, "invert_probability": invert_probability}},
+                 "degradations": {"enabled": True, "invert_probability": invert_probability,
+                                  "probe_blur_probability": probe_blur_probability}},
         "optimiser": {"lr": lr},
         "epochs": 100000, "max_minutes": minutes, "batch_size": 8, "precision": precision,
         "device": "auto", "checkpoint_every_n_epochs": 5, "out_dir": str(run_dir), "seed": SEED,
@@ -190,9 +197,9 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, default=REPO / "campaigns" / "supersample-default",
                         help="small files committed as the campaign goes: last.ckpt, log.csv, curve.png")
     parser.add_argument("--images", type=int, default=1500, help="simulated STEM images (fine pixels)")
-    parser.add_argument("--corpus", choices=CORPORA, default="widened",
-                        help="widened (default since chunk 4) or atomic (chunks 1-3: the fine-pixel STEM store, "
-                             "no contrast inversion)")
+    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real",
+                        help="widened-real (default since chunk 7: real scans drawn 100x per epoch), widened "
+                             "(chunks 4-6) or atomic (chunks 1-3: the fine-pixel STEM store, no inversion)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--precision", choices=("32", "bf16-mixed"), default="32",
                         help="bf16-mixed only on CPUs with bf16 units (AVX512-BF16/AMX): chunks 1-3 ran it "
@@ -212,8 +219,8 @@ def main() -> None:
         chunk = min(args.chunk_minutes, (stop - time.monotonic()) / 60)
         if chunk < 1:
             break
-        result = train_supersampler(recipe(args.work, run_dir, done + chunk, corpus=args.corpus,
-                                             precision=args.precision), progress=False)
+        result = train_supersampler(recipe(args.work, run_dir, done + chunk, precision=args.precision,
+                                           **CORPORA[args.corpus]), progress=False)  # type: ignore[arg-type]
         done += chunk
         shutil.copyfile(result.last_checkpoint, campaign / "last.ckpt")
         ratios = evaluate(result.last_checkpoint)

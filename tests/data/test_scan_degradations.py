@@ -87,3 +87,16 @@ def test_a_step_too_large_for_the_crop_is_refused(tmp_path: Path) -> None:
 
 def test_blurred_target_of_a_constant_is_the_constant() -> None:
     np.testing.assert_allclose(blur_target(np.full((16, 16), 0.4, np.float32), 2.5), 0.4, atol=1e-6)
+
+
+def test_probe_blur_broadens_a_column_by_the_drawn_sigma() -> None:
+    image = np.zeros((41, 41), np.float32)
+    image[20, 20] = 1.0
+    only = dict(zoom_probability=0, jitter_probability=0, shear_probability=0, noise_probability=0)
+    config = ScanDegradations(**only, probe_blur_probability=1.0, probe_blur_sigma_px=(2.0, 2.0))
+    blurred = degrade_scan(image, config, np.random.default_rng(0))
+    profile = blurred[20] / blurred[20].sum()
+    sigma_px = np.sqrt(np.sum(profile * (np.arange(41) - 20.0) ** 2))
+    assert sigma_px == pytest.approx(2.0, rel=0.05)
+    assert blurred.sum() == pytest.approx(1.0, rel=1e-3)  # blur keeps the intensity
+    np.testing.assert_array_equal(degrade_scan(image, ScanDegradations(**only), np.random.default_rng(0)), image)

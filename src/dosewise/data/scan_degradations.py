@@ -6,6 +6,9 @@ resampled by the software that exported them. Each degradation acts on the full 
 *before* it is sub-sampled, so input probes and target share it, exactly as a partial scan
 of a real microscope shares the full scan's artefacts:
 
+- ``probe_blur_sigma_px``: a Gaussian blur of the scan (a larger or defocused probe,
+  vibration, a slow detector: real atomic columns are often much broader than an ideal
+  probe makes them);
 - ``zoom``: the image resampled by a factor in ``zoom_range`` with OpenCV's bicubic or
   area kernel (authors' exported files, display-resolution copies);
 - ``row_jitter_px``: each scan line shifted sideways by a random sub-pixel amount
@@ -42,6 +45,8 @@ class ScanDegradations(BaseModel):
 
     enabled: bool = True
     invert_probability: float = Field(default=0.0, ge=0, le=1)
+    probe_blur_probability: float = Field(default=0.0, ge=0, le=1)
+    probe_blur_sigma_px: Range = (0.5, 3.0)
     zoom_probability: float = Field(default=0.4, ge=0, le=1)
     zoom_range: Range = (0.6, 2.0)
     jitter_probability: float = Field(default=0.5, ge=0, le=1)
@@ -56,7 +61,7 @@ class ScanDegradations(BaseModel):
 
     @model_validator(mode="after")
     def _ranges(self) -> ScanDegradations:
-        for name in ("zoom_range", "row_jitter_px", "row_offset", "dose_counts_per_probe", "readout_sigma",
+        for name in ("probe_blur_sigma_px", "zoom_range", "row_jitter_px", "row_offset", "dose_counts_per_probe", "readout_sigma",
                      "background"):
             low, high = getattr(self, name)
             if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
@@ -85,12 +90,16 @@ def zoom_to(image: np.ndarray, size_px: int, rng: np.random.Generator) -> np.nda
 
 
 def degrade_scan(image01: np.ndarray, config: ScanDegradations, rng: np.random.Generator) -> np.ndarray:
-    """Inverted contrast, scan-line jitter and offsets, drift shear and detector noise on a
-    [0, 1] scan (H, W)."""
+    """Probe blur, inverted contrast, scan-line jitter and offsets, drift shear and detector
+    noise on a [0, 1] scan (H, W). Options at probability 0 draw nothing, so a recipe without
+    them sees the same crops as before they existed."""
     out = np.asarray(image01, np.float64)
     if not config.enabled:
         return out.astype(np.float32)
     height, width = out.shape
+    if config.probe_blur_probability and rng.random() < config.probe_blur_probability:
+        sigma_px = rng.uniform(*config.probe_blur_sigma_px)
+        out = cv2.GaussianBlur(out, (0, 0), sigmaX=sigma_px, borderType=cv2.BORDER_REFLECT)
     if config.invert_probability and rng.random() < config.invert_probability:
         out = 1.0 - out
     if rng.random() < config.jitter_probability:
