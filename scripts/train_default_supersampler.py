@@ -1,6 +1,7 @@
 """Train the shipped partial-scan supersampler, in chunks that survive the end of a session.
 
     nice -n 19 .venv/bin/python scripts/train_default_supersampler.py --hours 2 [--commit]
+    .venv/bin/python scripts/train_default_supersampler.py --hours 0 --ship   # the shipped weights
 
 Seeded and resumable: the campaign's state is ``campaigns/supersample-default/`` (committed
 to the repository as it goes): ``last.ckpt`` (the run's latest Lightning checkpoint),
@@ -9,14 +10,14 @@ root-MSE on real scans it never trained on, per coverage) and ``curve.png``. A l
 on a fresh machine restores ``last.ckpt`` into the work folder and continues exactly there.
 
 Training data (all within their licences, see ../shared/data/real/PROVENANCE.md), the
-``widened-real`` corpus (``--corpus`` names the earlier ones, see ``CORPORA``):
+``widened-real-blur`` corpus (``--corpus`` names the earlier ones, see ``CORPORA``):
 - a simulated ADF-STEM store (``dosewise simulate stem``, noise-free key) at 0.08-0.2 Å/px;
 - a second one at 0.3-1.5 Å/px, where lattices sit near the Nyquist limit of the scan;
 - clean low-magnification particle fields (mass-thickness contrast, no lattice);
 - the MIT-licensed real full scans (Jeffrey-Ede/partial-STEM truth crops, AtomSegNet), when
   ``../shared`` is present, each drawn as 100 crops per epoch;
-with the artefacts of real scans drawn per crop (``data.degradations``: contrast inversion for
-bright-field detectors, zoom resampling, line jitter and offsets, drift shear, Poisson +
+with the artefacts of real scans drawn per crop (``data.degradations``: probe blur, contrast
+inversion for bright-field detectors, zoom resampling, line jitter and offsets, drift shear, Poisson +
 readout noise).
 Evaluation uses every other real full scan in ``../shared/data/real/stem`` (never a file the
 model trained on), with Ede 2020's blurred targets, against exact-lattice bilinear.
@@ -37,6 +38,7 @@ from matplotlib.figure import Figure
 
 from dosewise.analysis.interpolation import baseline_methods
 from dosewise.analysis.supersample_eval import SupersampleEvaluation, evaluate_supersampling, load_eval_images
+from dosewise.checkpoint import slim_checkpoint
 from dosewise.config import StemDatasetConfig, SupersampleConfig
 from dosewise.infer.supersample import Supersampler
 from dosewise.io import DatasetStore
@@ -47,6 +49,7 @@ from dosewise.training import train_supersampler
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_STEM = REPO.parent / "shared" / "data" / "real" / "stem"
+SHIPPED = REPO / "src" / "dosewise" / "weights" / "supersample-default.ckpt"
 MIT_SCANS = ("partialstem__truth-1.tif", "atomsegnet__03_afterimage_8nm_crp.png")
 # derived files (an author's partial scan and its mask), not full scans to evaluate on
 NOT_FULL_SCANS = ("partialstem__partial_scan-1.tif", "partialstem__mask-1.tif")
@@ -60,6 +63,8 @@ CORPORA: dict[str, dict[str, object]] = {
     "widened": {"corpus": "widened"},  # chunks 4-6
     # the MIT real scans drawn 100 times per epoch (4 % of crops, not 0.04 %): ablation round 2
     "widened-real": {"corpus": "widened", "folder_repeats": 100},
+    # + probe blur on 40 % of crops (broad real columns; ablation round 2): from chunk 9
+    "widened-real-blur": {"corpus": "widened", "folder_repeats": 100, "probe_blur_probability": 0.4},
 }
 """The recipes the campaign has run under ``--corpus``, by name (the log's corpus column)."""
 
@@ -197,15 +202,20 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, default=REPO / "campaigns" / "supersample-default",
                         help="small files committed as the campaign goes: last.ckpt, log.csv, curve.png")
     parser.add_argument("--images", type=int, default=1500, help="simulated STEM images (fine pixels)")
-    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real",
-                        help="widened-real (default since chunk 7: real scans drawn 100x per epoch), widened "
-                             "(chunks 4-6) or atomic (chunks 1-3: the fine-pixel STEM store, no inversion)")
+    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real-blur",
+                        help="widened-real-blur (default since chunk 9: + probe blur), widened-real (chunks 7-8: "
+                             "real scans drawn 100x per epoch), widened (chunks 4-6) or atomic (chunks 1-3)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--precision", choices=("32", "bf16-mixed"), default="32",
                         help="bf16-mixed only on CPUs with bf16 units (AVX512-BF16/AMX): chunks 1-3 ran it "
                              "there; on AVX2-only CPUs it is ~10x slower (benchmarks/bench_supersample_speed.py)")
     parser.add_argument("--commit", action="store_true", help="git-commit the campaign folder after each chunk")
+    parser.add_argument("--ship", action="store_true",
+                        help="only write the campaign's last.ckpt, slimmed, to src/dosewise/weights/ (no training)")
     args = parser.parse_args()
+    if args.ship:
+        print(slim_checkpoint(args.campaign / "last.ckpt", SHIPPED), flush=True)
+        return
     torch.set_num_threads(args.threads)
     campaign = args.campaign
     campaign.mkdir(parents=True, exist_ok=True)
