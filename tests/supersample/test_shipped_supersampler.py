@@ -39,17 +39,18 @@ def test_odd_sizes_keep_every_measured_pixel_and_earn_a_trust() -> None:
         assert filled.trust is not None and 0.0 <= filled.trust <= 1.0
 
 
-def test_calibrated_output_is_never_much_worse_than_bilinear() -> None:
+def test_the_shipped_model_beats_bilinear_on_synthetic_lattice_scans() -> None:
     supersampler = Supersampler(default_supersampler_path(), device="cpu")
     rng = np.random.default_rng(11)
+    errors = {"dosewise": 0.0, "bilinear": 0.0}
     for _ in range(3):
         image = scale_to_unit(lattice_scan(rng))
         target = blur_target(image)
-        for step in (4, 6):
+        for step in (4, 6, 8):
             scan = partial_scan(image, step)
-            network = np.mean((supersampler(scan.filled, scan.mask) - target) ** 2)
-            bilinear = np.mean((interpolate_partial(scan.samples, step, image.shape) - target) ** 2)
-            assert np.sqrt(network / bilinear) < 1.05
+            errors["dosewise"] += np.mean((supersampler(scan.filled, scan.mask) - target) ** 2)
+            errors["bilinear"] += np.mean((interpolate_partial(scan.samples, step, image.shape) - target) ** 2)
+    assert np.sqrt(errors["dosewise"] / errors["bilinear"]) < 0.97  # measured 0.92 (chunk-8 weights)
 
 
 def test_dosewise_supersample_needs_no_model(tmp_path: Path) -> None:
