@@ -84,8 +84,9 @@ def read_source(source: Source, stores: dict[Path, DatasetStore]) -> np.ndarray:
     if source.sample_id is None:
         data = read_image(source.path).data
         return data if data.ndim == 2 else data[0]
-    store = stores.get(source.path) or DatasetStore.open(source.path)
-    stores[source.path] = store
+    store = stores.get(source.path)
+    if store is None:  # not ``stores.get(...) or ...``: a store's truth value lists every sample
+        store = stores[source.path] = DatasetStore.open(source.path)
     return store.sample(source.sample_id).array(source.key or "noisy")
 
 
