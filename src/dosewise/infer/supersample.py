@@ -29,7 +29,7 @@ import torch
 
 from dosewise.analysis.interpolation import interpolate_partial
 from dosewise.checkpoint import LoadedSupersampler, load_supersampler, packaged_checkpoint
-from dosewise.data.partial_scans import network_input
+from dosewise.data.partial_scans import lattice_mask, network_input
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.predictor import TiledPredictor
 from dosewise.models.dlss import lattice_of, supersampler_step
@@ -137,9 +137,7 @@ def full_grid(samples: np.ndarray, step: int, offset: tuple[int, int] = (0, 0),
     if samples.ndim != 2:
         raise InvalidImageError(f"expected one 2-D partial scan, got shape {samples.shape}")
     shape = full_shape or (samples.shape[0] * step, samples.shape[1] * step)
-    mask = np.zeros(shape, bool)
-    mask[offset[0] :: step, offset[1] :: step] = True
-    return upsample_partial(samples, step, shape, offset), mask
+    return upsample_partial(samples, step, shape, offset), lattice_mask(shape, step, offset) > 0
 
 
 def _extended_axis(length: int, offset: int, step: int, count: int, tile_px: int
@@ -159,25 +157,22 @@ def _trust(network: Callable[[np.ndarray, np.ndarray, tuple[int, int, int]], np.
     probes: each of the four sub-lattices of twice the step predicts the probes it leaves out."""
     step, oy, ox = lattice
     shape = scan01.shape
-    known = np.zeros(shape, bool)
-    known[oy::step, ox::step] = True
+    known = lattice_mask(shape, step, (oy, ox)) > 0
+    offsets = [(oy + dy, ox + dx) for dy in (0, step) for dx in (0, step)]
+    if any(len(range(sy, shape[0], 2 * step)) < 2 or len(range(sx, shape[1], 2 * step)) < 2 for sy, sx in offsets):
+        return None  # a sub-lattice with a single row or column: too few probes to split
     agreement = power = 0.0
     count = 0
-    for dy in (0, step):
-        for dx in (0, step):
-            sy, sx = oy + dy, ox + dx
-            kept = np.zeros(shape, bool)
-            kept[sy :: 2 * step, sx :: 2 * step] = True
-            samples = scan01[sy :: 2 * step, sx :: 2 * step]
-            if min(samples.shape) < 2:
-                return None
-            held = known & ~kept
-            bilinear = interpolate_partial(samples, 2 * step, shape, (sy, sx)).astype(np.float64)
-            scan_kept = np.where(kept, scan01, 0.0).astype(np.float32)
-            correction = (network(scan_kept, kept, (2 * step, sy, sx)) - bilinear)[held]
-            agreement += float(correction @ (scan01[held] - bilinear[held]))
-            power += float(correction @ correction)
-            count += correction.size
+    for sy, sx in offsets:
+        kept = lattice_mask(shape, 2 * step, (sy, sx)) > 0
+        held = known & ~kept
+        bilinear = interpolate_partial(scan01[sy :: 2 * step, sx :: 2 * step], 2 * step, shape,
+                                       (sy, sx)).astype(np.float64)
+        scan_kept = np.where(kept, scan01, 0.0).astype(np.float32)
+        correction = (network(scan_kept, kept, (2 * step, sy, sx)) - bilinear)[held]
+        agreement += float(correction @ (scan01[held] - bilinear[held]))
+        power += float(correction @ correction)
+        count += correction.size
     if power <= count * 1e-12:  # no correction worth weighing (an untrained network)
         return 0.0
     return float(np.clip(agreement / power, 0.0, 1.0))
