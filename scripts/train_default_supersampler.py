@@ -54,6 +54,10 @@ MIT_SCANS = ("partialstem__truth-1.tif", "atomsegnet__03_afterimage_8nm_crp.png"
 # derived files (an author's partial scan and its mask), not full scans to evaluate on
 NOT_FULL_SCANS = ("partialstem__partial_scan-1.tif", "partialstem__mask-1.tif")
 STEPS = (4, 5, 6, 7, 8, 9, 10)
+# + the steps twice as coarse as 1/64-1/100, where the self-calibration check of a 1/64-1/100 scan runs
+# (``infer.supersample``: sub-lattices of twice the step); untrained there, its trust was noise.
+# The served steps are listed twice so they keep ~3/4 of the crops.
+CALIBRATION_STEPS = (*STEPS, *STEPS, 12, 14, 16, 18, 20)
 EVAL_STEPS = (4, 5, 6, 8, 10)
 SEED = 0
 STORE_KEY = "noise_free"
@@ -65,13 +69,17 @@ CORPORA: dict[str, dict[str, object]] = {
     "widened-real": {"corpus": "widened", "folder_repeats": 100},
     # + probe blur on 40 % of crops (broad real columns; ablation round 2): from chunk 9
     "widened-real-blur": {"corpus": "widened", "folder_repeats": 100, "probe_blur_probability": 0.4},
+    # + training at the self-calibration check's coarser steps: from chunk 10
+    "widened-real-blur-calib": {"corpus": "widened", "folder_repeats": 100, "probe_blur_probability": 0.4,
+                                "steps": CALIBRATION_STEPS},
 }
 """The recipes the campaign has run under ``--corpus``, by name (the log's corpus column)."""
 
 
 def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened", real: bool = True,
            invert_probability: float | None = None, lr: float = 1e-3, precision: str = "32",
-           folder_repeats: int = 1, probe_blur_probability: float = 0.0) -> SupersampleConfig:
+           folder_repeats: int = 1, probe_blur_probability: float = 0.0,
+           steps: tuple[int, ...] = STEPS) -> SupersampleConfig:
     """The campaign's recipe; the keyword options are what the ablations vary. Contrast
     inversion belongs to the widened corpus (0.3) unless ``invert_probability`` says otherwise."""
     if invert_probability is None:
@@ -81,7 +89,7 @@ def recipe(work: Path, run_dir: Path, minutes: float, *, corpus: str = "widened"
     return SupersampleConfig.validate_dict({
         "model": {"name": "dlss-residual-unet", "in_channels": 2, "options": {"width": 24, "levels": 3}},
         "data": {"stores": [str(p) for p in stores], "folders": folders, "store_key": STORE_KEY,
-                 "crop_px": 128, "steps": list(STEPS), "val_fraction": 0.05, "folder_repeats": folder_repeats,
+                 "crop_px": 128, "steps": list(steps), "val_fraction": 0.05, "folder_repeats": folder_repeats,
                  "degradations": {"enabled": True, "invert_probability": invert_probability,
                                   "probe_blur_probability": probe_blur_probability}},
         "optimiser": {"lr": lr},
@@ -202,8 +210,9 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, default=REPO / "campaigns" / "supersample-default",
                         help="small files committed as the campaign goes: last.ckpt, log.csv, curve.png")
     parser.add_argument("--images", type=int, default=1500, help="simulated STEM images (fine pixels)")
-    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real-blur",
-                        help="widened-real-blur (default since chunk 9: + probe blur), widened-real (chunks 7-8: "
+    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real-blur-calib",
+                        help="widened-real-blur-calib (default since chunk 10: + steps 12-20), "
+                             "widened-real-blur (chunk 9: + probe blur), widened-real (chunks 7-8: "
                              "real scans drawn 100x per epoch), widened (chunks 4-6) or atomic (chunks 1-3)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--precision", choices=("32", "bf16-mixed"), default="32",
