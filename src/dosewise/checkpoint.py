@@ -202,7 +202,7 @@ def _supersampler(checkpoint: dict[str, Any], path: Path) -> LoadedSupersampler:
     network = _with_weights(build_supersampler(config.model), checkpoint, path,
                             f"the {config.model.name} generator")
     return LoadedSupersampler(
-        network=network, model_config=config.model, steps=list(config.data.steps),
+        network=network, model_config=config.model, steps=sorted(set(config.data.steps)),
         target_blur_sigma_px=config.data.target_blur_sigma_px,
         metadata=_run_metadata(checkpoint, path),
     )

@@ -111,6 +111,17 @@ def test_coverage_normaliser_seed_and_moving_average() -> None:
     assert torch.equal(CoverageNormaliser("none", [4])(steps, torch.ones(2)), torch.ones(2))
 
 
+def test_coverage_normaliser_repeated_steps_and_a_changed_step_list() -> None:
+    steps = torch.tensor([4, 10])
+    ema = CoverageNormaliser("ema", [4, 4, 10], beta=0.5).train()  # 4 drawn twice as often
+    for _ in range(40):
+        p = ema(steps, torch.tensor([0.01, 0.03]))
+    np.testing.assert_allclose(p.numpy(), [0.5, 1.5], rtol=1e-4)  # one average per distinct step
+    wider = CoverageNormaliser("ema", [4, 10, 20])
+    wider.load_state_dict(ema.state_dict())  # a checkpoint of another step list resumes, averages restarted
+    np.testing.assert_allclose(wider.mse_ema.numpy(), loss_normaliser_p(1 / np.array([16, 100, 400])))
+
+
 def test_replay_keeps_the_hardest_and_puts_one_back() -> None:
     replay = ReplayBuffer(ReplayConfig(top_fraction=0.2, probability=1.0, capacity=8))
     x = torch.arange(40.0).reshape(40, 1, 1, 1)

@@ -42,12 +42,16 @@ SUPERSAMPLE_MONITOR = ("val/mse", "min")
 
 
 class CoverageNormaliser(nn.Module):
-    """p(c) per example: Ede 2020, eq. 2, a per-step moving average of the MSE, or 1."""
+    """p(c) per example: Ede 2020, eq. 2, a per-step moving average of the MSE, or 1.
+
+    One average per distinct step (a step listed twice in ``data.steps`` is drawn twice as
+    often, not normalised twice). The averages are running statistics, not weights: a
+    checkpoint trained on another step list resumes with them restarted."""
 
     def __init__(self, kind: str, steps: list[int], beta: float = 0.99) -> None:
         super().__init__()
         self.kind, self.beta = kind, beta
-        self.steps = list(steps)
+        self.steps = sorted({int(s) for s in steps})
         initial = loss_normaliser_p(1.0 / np.asarray(self.steps, np.float64) ** 2)
         self.register_buffer("mse_ema", torch.tensor(initial, dtype=torch.float64))
 
@@ -63,6 +67,12 @@ class CoverageNormaliser(nn.Module):
                 self.mse_ema[i] = self.beta * self.mse_ema[i] + (1 - self.beta) * value
         p = self.mse_ema[index] / self.mse_ema.mean()
         return p.to(mse.dtype).to(mse.device)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        saved = state_dict.get(prefix + "mse_ema")
+        if saved is not None and saved.shape != self.mse_ema.shape:
+            state_dict[prefix + "mse_ema"] = self.mse_ema.clone()  # another step list: restart the averages
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 class ReplayBuffer:
