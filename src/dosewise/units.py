@@ -51,3 +51,8 @@ A_PER_NM = 10.0
 def A_to_nm(value_A: float) -> float:
     """Ångström to nanometres: sizes are fitted in Å/px and reported in nm."""
     return float(value_A) / A_PER_NM
+
+
+def nm_to_A(value_nm: float) -> float:
+    """Nanometres to Ångström: a pixel size given in nm/px as the Å/px doses are computed with."""
+    return float(value_nm) * A_PER_NM

@@ -26,7 +26,7 @@ from dosewise.cli.mtf import fit_mtf
 from dosewise.cli.pretrain import compare_command, finetune_command, pretrain_command
 from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
-from dosewise.cli.simulate import dose_series, hrtem, simulate_app, stem
+from dosewise.cli.simulate import dose_series, hrtem, particles, simulate_app, stem
 from dosewise.cli.stream import stream_command
 from dosewise.cli.supersample import (
     evaluate_app,
@@ -82,6 +82,7 @@ app.command("demo")(user_errors_exit_2(demo))
 simulate_app.command("hrtem")(user_errors_exit_2(hrtem))
 simulate_app.command("dose-series")(user_errors_exit_2(dose_series))
 simulate_app.command("stem")(user_errors_exit_2(stem))
+simulate_app.command("particles")(user_errors_exit_2(particles))
 
 train_app.command("segment")(user_errors_exit_2(train_segment))
 train_app.command("denoise")(user_errors_exit_2(train_denoise))

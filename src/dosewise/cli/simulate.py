@@ -1,4 +1,5 @@
-"""``dosewise simulate``: labelled HRTEM and ADF-STEM data sets and dose series into a zarr store."""
+"""``dosewise simulate``: labelled HRTEM, ADF-STEM and nanoparticle-field data sets and dose series into a
+zarr store."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ import typer
 from pydantic import ValidationError
 
 from dosewise.cli.common import JsonFlag, console, emit_json
-from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig, Recipe, StemDatasetConfig
+from dosewise.config import (
+    DoseSeriesConfig,
+    HrtemDatasetConfig,
+    ParticleDatasetConfig,
+    Recipe,
+    StemDatasetConfig,
+)
+from dosewise.config.choices import ParticleModality
 from dosewise.config.simulation import COUNT_ERROR
 from dosewise.errors import InvalidParameterError, describe_validation_error
 
 simulate_app = typer.Typer(
     help="Simulate labelled training data (HRTEM of Au nanoparticles on CeO2, Larsen et al. 2023; "
-         "ADF-STEM crystals).",
+         "ADF-STEM crystals; bright-field / ADF nanoparticle fields).",
     no_args_is_help=True
 )
 R = TypeVar("R", bound=Recipe)
@@ -35,7 +43,8 @@ def _defaults(model: type[Recipe]) -> dict[str, Any]:
     return {name: field.default for name, field in model.model_fields.items()}
 
 
-HRTEM, SERIES, STEM = (_defaults(m) for m in (HrtemDatasetConfig, DoseSeriesConfig, StemDatasetConfig))
+HRTEM, SERIES, STEM, PARTICLES = (_defaults(m) for m in (HrtemDatasetConfig, DoseSeriesConfig, StemDatasetConfig,
+                                                         ParticleDatasetConfig))
 
 
 def _recipe(model: type[R], flags: Mapping[str, tuple[str, Any]]) -> R:
@@ -152,3 +161,42 @@ def stem(
         emit_json({"store": str(out), "samples": count, "size_px": size})
     else:
         console.print(f"{out}: {count} labelled STEM images")
+
+
+def particles(
+    out: Annotated[Path, typer.Option(help="Output zarr store (created, or resumed if it exists).")],
+    n: Annotated[int, typer.Option(help="Number of images.")] = PARTICLES["n_images"],
+    size: Annotated[int, typer.Option(help="Image size in pixels (square).")] = PARTICLES["size_px"],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = PARTICLES["seed"],
+    modality: Annotated[ParticleModality, typer.Option(
+        help="bf: bright-field TEM (dark particles), adf: ADF/HAADF-STEM (bright particles), both: drawn per image."
+    )] = ParticleModality.both,
+    dose_range: Annotated[
+        tuple[float, float],
+        typer.Option(help="Dose limits in e-/px at intensity 1 (bright-field support, ADF particle peak; "
+                          "drawn log-uniformly)."),
+    ] = PARTICLES["dose_range_e_per_px"],
+    diameter_range: Annotated[
+        tuple[float, float], typer.Option(help="Particle diameter limits in px (circumscribed).")
+    ] = PARTICLES["diameter_range_px"],
+    mtf: MtfOption = PARTICLES["mtf"],
+    workers: Annotated[int, typer.Option(help="Worker processes (chunks of images each).")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """Nanoparticle fields (spheres, rods, tetrahedra, prisms, cubes; isolated or touching) with clean,
+    noisy, mask, labels (instances) and boundary (where particles touch)."""
+    from dosewise.io import DatasetStore
+    from dosewise.simulate import simulate_particle_dataset
+
+    config = _recipe(ParticleDatasetConfig, {
+        "n_images": ("--n", n), "size_px": ("--size", size), "seed": ("--seed", seed),
+        "modality": ("--modality", modality), "dose_range_e_per_px": ("--dose-range", dose_range),
+        "diameter_range_px": ("--diameter-range", diameter_range), "mtf": ("--mtf", mtf),
+    })
+    _check_workers(workers)
+    simulate_particle_dataset(out, config, workers=workers)
+    count = len(DatasetStore.open(out))
+    if as_json:
+        emit_json({"store": str(out), "samples": count, "size_px": size, "modality": config.modality})
+    else:
+        console.print(f"{out}: {count} labelled particle fields")

@@ -19,7 +19,13 @@ from dosewise.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from dosewise.config.base import Recipe, Section, apply_overrides
-    from dosewise.config.choices import Downstream, PairKind, Pretext, SupersamplerKind
+    from dosewise.config.choices import (
+        Downstream,
+        PairKind,
+        ParticleModality,
+        Pretext,
+        SupersamplerKind,
+    )
     from dosewise.config.experiments import (
         CompareConfig,
         ComparePretrain,
@@ -31,7 +37,12 @@ if TYPE_CHECKING:
     )
     from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges, StemRanges
     from dosewise.config.pretraining import GanConfig, PretrainConfig, UnlabeledDataConfig
-    from dosewise.config.simulation import DoseSeriesConfig, HrtemDatasetConfig, StemDatasetConfig
+    from dosewise.config.simulation import (
+        DoseSeriesConfig,
+        HrtemDatasetConfig,
+        ParticleDatasetConfig,
+        StemDatasetConfig,
+    )
     from dosewise.config.supersampling import ReplayConfig, SupersampleConfig, SupersampleDataConfig
     from dosewise.config.training import DataConfig, OptimiserConfig, RunSettings, TrainConfig
 
@@ -48,6 +59,8 @@ _HOMES = {
     "MicroscopeRanges": "microscope",
     "OptimiserConfig": "training",
     "PairKind": "choices",
+    "ParticleDatasetConfig": "simulation",
+    "ParticleModality": "choices",
     "Pretext": "choices",
     "PretrainConfig": "pretraining",
     "Recipe": "base",
@@ -81,6 +94,8 @@ __all__ = [
     "MicroscopeRanges",
     "OptimiserConfig",
     "PairKind",
+    "ParticleDatasetConfig",
+    "ParticleModality",
     "Pretext",
     "PretrainConfig",
     "Recipe",

@@ -50,3 +50,13 @@ class SupersamplerKind(str, Enum):
     def model_name(self) -> str:
         """The generator's name in :mod:`dosewise.models.dlss`."""
         return f"dlss-{self.value}"
+
+
+class ParticleModality(str, Enum):
+    """Contrast of a simulated nanoparticle field: ``bf`` (bright-field TEM, mass-thickness:
+    dark particles on a bright support), ``adf`` (ADF/HAADF-STEM, Z-contrast: bright particles
+    on a darker support) or ``both`` (drawn per image, half each)."""
+
+    bf = "bf"
+    adf = "adf"
+    both = "both"

@@ -2,7 +2,8 @@
 
 :class:`HrtemDatasetConfig` (:func:`~dosewise.simulate.simulate_hrtem_dataset`),
 :class:`DoseSeriesConfig` (:func:`~dosewise.simulate.simulate_dose_series`) and
-:class:`StemDatasetConfig` (:func:`~dosewise.simulate.simulate_stem_dataset`) hold every
+:class:`StemDatasetConfig` (:func:`~dosewise.simulate.simulate_stem_dataset`) and
+:class:`ParticleDatasetConfig` (:func:`~dosewise.simulate.simulate_particle_dataset`) hold every
 physical parameter; how to *run* (output path, workers, progress bar, exit-wave cache)
 stays an argument of the function. ``dosewise simulate`` takes its option defaults from
 these models, so the command line and the Python API share one set of defaults and refuse
@@ -32,6 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from dosewise.config.base import Recipe
+from dosewise.config.choices import ParticleModality
 from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges, StemRanges
 from dosewise.errors import DosewiseError, describe_validation_error
 
@@ -40,6 +42,9 @@ Range = tuple[float, float]
 DEFAULT_N0_E_PER_PX = 0.01
 # The smallest STEM field the renderer handles (probe margin and oversampling).
 STEM_MIN_SIZE_PX = 8
+# The smallest nanoparticle field, and the smallest particle that still has a shape (px).
+PARTICLE_MIN_SIZE_PX = 16
+PARTICLE_MIN_DIAMETER_PX = 3.0
 # The pydantic error type of a count below 1; the command line reports it under its flag.
 COUNT_ERROR = "count"
 # Drawn ranges that a recipe sets with its own top-level fields, not inside the ranges.
@@ -113,6 +118,25 @@ def _margin(value: float | None) -> float | None:
 def _stem_size(value: int) -> int:
     if value < STEM_MIN_SIZE_PX:
         raise ValueError(f"size_px must be >= {STEM_MIN_SIZE_PX}, got {value}")
+    return value
+
+
+def _particle_size(value: int) -> int:
+    if value < PARTICLE_MIN_SIZE_PX:
+        raise ValueError(f"size_px must be >= {PARTICLE_MIN_SIZE_PX}, got {value}")
+    return value
+
+
+def _smallest_diameter(value: Range) -> Range:
+    if value[0] < PARTICLE_MIN_DIAMETER_PX:
+        raise ValueError(f"diameter range must start at >= {PARTICLE_MIN_DIAMETER_PX:g} px, got {value[0]}")
+    return value
+
+
+def _blur_range(value: Range) -> Range:
+    low, high = value
+    if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
+        raise ValueError(f"blur range must satisfy 0 <= min <= max px, got {low}..{high}")
     return value
 
 
@@ -268,3 +292,30 @@ class StemDatasetConfig(Recipe):
         """Every drawn range: ``ranges`` with this recipe's dose and pixel size."""
         return StemRanges.model_validate({**self.ranges.model_dump(), "dose_e_per_A2": self.dose_range_e_per_A2,
                                           "pixel_size_A": self.pixel_size_range_A})
+
+
+class ParticleDatasetConfig(Recipe):
+    """A labelled data set of ``n_images`` nanoparticle fields (:mod:`dosewise.simulate.particle_scenes`).
+
+    ``modality``: ``bf`` (bright-field TEM), ``adf`` (ADF/HAADF-STEM) or ``both`` (drawn per
+    image). ``dose_range_e_per_px``: limits of the dose, drawn log-uniformly per image, in
+    electrons per pixel at intensity 1 (the bright-field support, the typical ADF particle
+    peak). ``diameter_range_px``: limits of a particle's circumscribed diameter;
+    ``pixel_size_range_nm`` only calibrates the drawn scene (metadata and the dose per Å²).
+    ``patch_fraction``: the share of images whose prisms carry lighter patches. ``mtf`` and
+    ``n0_e_per_px``: the detector, as for the HRTEM recipes (a preset draws both per image).
+    """
+
+    n_images: Count = 100
+    size_px: Annotated[int, AfterValidator(_count), AfterValidator(_particle_size)] = 256
+    modality: ParticleModality = Field(default=ParticleModality.both, validate_default=True)
+    dose_range_e_per_px: Annotated[Range, AfterValidator(_limits("dose range", "e-/px"))] = (1.0, 1e4)
+    diameter_range_px: Annotated[Range, AfterValidator(_limits("diameter range", "px")),
+                                 AfterValidator(_smallest_diameter)] = (6.0, 80.0)
+    pixel_size_range_nm: Annotated[Range, AfterValidator(_limits("pixel size range", "nm/px"))] = (0.1, 2.0)
+    blur_range_px: Annotated[Range, AfterValidator(_blur_range)] = (0.5, 2.0)
+    max_particles: Count = 150
+    patch_fraction: float = Field(default=0.25, ge=0, le=1, allow_inf_nan=False)
+    mtf: Mtf = "mtf4"
+    n0_e_per_px: float = Field(default=DEFAULT_N0_E_PER_PX, ge=0, allow_inf_nan=False)
+    seed: int = Field(default=0, ge=0)

@@ -14,6 +14,7 @@ multislice across 2 cores, with scheduler overhead; processes keep each core bus
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from rich.console import Console
@@ -239,6 +240,74 @@ def _expect(config: Any, kind: type) -> None:
         raise InvalidParameterError(
             f"config must be a {kind.__name__} (dosewise.config), got {type(config).__name__}"
         )
+
+
+class _Rendered(Protocol):
+    arrays: dict[str, np.ndarray]
+    metadata: dict[str, Any]
+
+
+def _write_indexed(render: Callable[[Any, int], _Rendered], sample_id: Callable[[int], str], settings: Any,
+                   out: str, indices: list[int]) -> int:
+    """Render and write the missing samples among ``indices``; runs in a worker or in-process."""
+    store = DatasetStore.open(out, mode="r+")
+    written = 0
+    for index in indices:
+        if store.has(sample_id(index)):
+            continue
+        sample = render(settings, index)
+        store.write_sample(sample_id(index), sample.arrays, sample.metadata)
+        written += 1
+    return written
+
+
+def _simulate_indexed(out: Path, attrs: dict[str, Any], n_images: int, *, sample_id: Callable[[int], str],
+                      render: Callable[[Any, int], _Rendered], settings: Any, workers: int, progress: bool,
+                      description: str, chunk: int) -> SimulationReport:
+    """Write samples ``0..n_images-1``, each ``render(settings, i)`` and depending on (seed, i) only,
+    into the store at ``out`` (made with ``attrs``, or resumed if made with the same ones).
+
+    Samples already complete are skipped; ``workers`` processes render chunks of ``chunk``
+    images (module-level ``render`` and ``sample_id``, so they reach a worker by name). The
+    report lists image indices as its "structures" (each image is its own scene).
+    """
+    store = _open_store(out, attrs)
+    todo = [i for i in range(n_images) if not store.has(sample_id(i))]
+    skipped = sorted(set(range(n_images)) - set(todo))
+    with _progress(progress) as bar:
+        task = bar.add_task(description, total=n_images, completed=len(skipped))
+        chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+        if workers == 1 or len(chunks) <= 1:
+            written = 0
+            for index in todo:
+                written += _write_indexed(render, sample_id, settings, str(out), [index])
+                bar.advance(task)
+        else:
+            written = _run_chunks(functools.partial(_write_indexed, render, sample_id, settings, str(out)),
+                                  chunks, workers, lambda n: bar.advance(task, n))
+    return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
+                            samples_written=written)
+
+
+def _run_chunks(write: Callable[[list[int]], int], chunks: list[list[int]], workers: int,
+                on_done: Callable[[int], None]) -> int:
+    """One task per chunk on a forkserver/spawn pool (the parent may hold FFT or BLAS threads)."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    written = 0
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
+                             mp_context=multiprocessing.get_context(method)) as pool:
+        pending = {pool.submit(write, chunk): len(chunk) for chunk in chunks}
+        futures = set(pending)
+        while futures:
+            done, futures = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    for other in futures:
+                        other.cancel()
+                    raise future.exception()
+                written += future.result()
+                on_done(pending[future])
+    return written
 
 
 def simulate_hrtem_dataset(

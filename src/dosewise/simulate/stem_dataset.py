@@ -13,9 +13,6 @@ worker writes its own samples (one store group per sample).
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,14 +21,12 @@ import numpy as np
 
 from dosewise.config.microscope import StemRanges
 from dosewise.config.simulation import StemDatasetConfig
-from dosewise.io.store import DatasetStore
 from dosewise.simulate.dataset import (
     SimulationReport,
     _check_workers,
     _expect,
     _jsonable,
-    _open_store,
-    _progress,
+    _simulate_indexed,
 )
 from dosewise.simulate.stem import StemSample, stem_sample
 from dosewise.simulate.stem_crystals import Zone, parse_materials, zone_name
@@ -91,19 +86,6 @@ def render_stem_sample(config: StemConfig, index: int) -> StemSample:
     return StemSample(arrays=sample.arrays, metadata={**sample.metadata, "seed": config.seed, "index": index})
 
 
-def _write_samples(config: StemConfig, out: str, indices: list[int]) -> int:
-    """Render and write the missing samples among ``indices``; runs in a worker or in-process."""
-    store = DatasetStore.open(out, mode="r+")
-    written = 0
-    for index in indices:
-        if store.has(stem_sample_id(index)):
-            continue
-        sample = render_stem_sample(config, index)
-        store.write_sample(stem_sample_id(index), sample.arrays, sample.metadata)
-        written += 1
-    return written
-
-
 def simulate_stem_dataset(
     out: str | Path,
     config: StemDatasetConfig,
@@ -122,42 +104,7 @@ def simulate_stem_dataset(
     """
     _expect(config, StemDatasetConfig)
     _check_workers(workers)
-    n_images = config.n_images
     settings = StemConfig.from_recipe(config)
-    out = Path(out)
-    store = _open_store(out, {"kind": STEM_KIND, "simulation": settings.attrs()})
-    todo = [i for i in range(n_images) if not store.has(stem_sample_id(i))]
-    skipped = sorted(set(range(n_images)) - set(todo))
-    with _progress(progress) as bar:
-        task = bar.add_task("simulating STEM", total=n_images, completed=len(skipped))
-        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
-        if workers == 1 or len(chunks) <= 1:
-            written = 0
-            for index in todo:
-                written += _write_samples(settings, str(out), [index])
-                bar.advance(task)
-        else:
-            written = _run_parallel(settings, out, chunks, workers, lambda n: bar.advance(task, n))
-    return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
-                            samples_written=written)
-
-
-def _run_parallel(config: StemConfig, out: Path, chunks: list[list[int]], workers: int,
-                  on_done: Callable[[int], None]) -> int:
-    """One task per chunk on a forkserver/spawn pool (the parent may hold FFT or BLAS threads)."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    written = 0
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
-                             mp_context=multiprocessing.get_context(method)) as pool:
-        pending = {pool.submit(_write_samples, config, str(out), chunk): len(chunk) for chunk in chunks}
-        futures = set(pending)
-        while futures:
-            done, futures = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                if future.exception() is not None:
-                    for other in futures:
-                        other.cancel()
-                    raise future.exception()
-                written += future.result()
-                on_done(pending[future])
-    return written
+    return _simulate_indexed(Path(out), {"kind": STEM_KIND, "simulation": settings.attrs()}, config.n_images,
+                             sample_id=stem_sample_id, render=render_stem_sample, settings=settings,
+                             workers=workers, progress=progress, description="simulating STEM", chunk=CHUNK)
