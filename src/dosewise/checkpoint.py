@@ -38,13 +38,12 @@ SHIPPED_KEYS = ("state_dict", "hyper_parameters", CHECKPOINT_KEY, "epoch", "glob
 """What a shipped checkpoint keeps: the network, its recipe and record; not the optimiser."""
 
 
-def packaged_checkpoint(name: str, what: str) -> Path:
-    """A checkpoint shipped in ``dosewise/weights/``; a one-line error naming ``--model`` when
+def packaged_checkpoint(name: str, what: str, hint: str = "pass --model CKPT") -> Path:
+    """A checkpoint shipped in ``dosewise/weights/``; a one-line error ending in ``hint`` when
     this installation lacks it."""
     resource = resources.files("dosewise").joinpath("weights", name)
     if not resource.is_file():
-        raise InvalidParameterError(f"no default {what} model is installed (dosewise/weights/{name}); "
-                                    "pass --model CKPT")
+        raise InvalidParameterError(f"no default {what} model is installed (dosewise/weights/{name}); {hint}")
     return Path(str(resource))
 
 

@@ -103,6 +103,19 @@ def test_folder_pairs_match_by_stem(folders: tuple[Path, Path]) -> None:
     assert pair_key(Path("x-Mask.tiff")) == "x"
 
 
+def test_images_and_masks_in_one_folder_pair_by_their_tags(tmp_path: Path) -> None:
+    """A microscopist's folder of ``a.tif`` + ``a_mask.png``: the masks are told by their names."""
+    for name, bright in (("a", 1), ("b", 2)):
+        tifffile.imwrite(tmp_path / f"{name}.tif", np.full((6, 6), bright, np.float32))
+        mask = np.zeros((6, 6), np.uint8)
+        mask[:bright, :] = 255
+        Image.fromarray(mask).save(tmp_path / f"{name}_mask.png")
+    data = FolderPairsDataset(tmp_path, tmp_path)
+    assert data.ids == ["a", "b"]
+    assert [p[1].name for p in data.pairs] == ["a_mask.png", "b_mask.png"]
+    assert int(data[1][1].sum()) == 12
+
+
 def test_unmatched_files_are_listed(folders: tuple[Path, Path]) -> None:
     images, masks = folders
     tifffile.imwrite(images / "d.tif", np.ones((12, 10), np.float32))

@@ -20,6 +20,7 @@ from dosewise.experiments.compare import run_compare
 from dosewise.training.finetune import finetune_config
 from dosewise.training.transfer import head_prefix, transfer_weights
 from dosewise.checkpoint import network_state
+from dosewise.errors import InvalidParameterError
 
 UNET = {"name": "unet-2-44"}
 
@@ -183,3 +184,37 @@ def test_corruptions_touch_the_input_only_and_poisson_is_unbiased() -> None:
     noisy, _ = Corrupt(CorruptionConfig(kind="poisson", dose_e_per_px=(10, 10)))(
         np.full((1, 256, 256), 0.5, np.float32), clean, rng)
     assert abs(noisy.mean() - 0.5) < 0.01 and abs(noisy.var() - 0.05) < 0.005
+
+
+def test_folder_finetune_config_trains_on_every_pair_and_repeats_crops(tmp_path: Path) -> None:
+    from dosewise.training.datamodule import PairDataModule
+    import tifffile
+    from tests.helpers.discs import disc_sample
+
+    rng = np.random.default_rng(0)
+    for folder, count in (("train", 2), ("val", 1)):
+        (tmp_path / folder).mkdir()
+        for index in range(count):
+            clean, mask = disc_sample(rng)
+            tifffile.imwrite(tmp_path / folder / f"{folder}{index}.tif", clean)
+            tifffile.imwrite(tmp_path / folder / f"{folder}{index}_mask.tif", mask.astype(np.uint8))
+    source = {"images_dir": tmp_path / "train", "masks_dir": tmp_path / "train",
+              "val_images_dir": tmp_path / "val", "val_masks_dir": tmp_path / "val"}
+    config = finetune_config("segment", source, init="random", model="unet-2-44",
+                             overrides={"data": {"repeats": 4, "crop_px": 32}})
+    data = PairDataModule(config)
+    assert data.split.train == ["train0", "train1"] and data.split.val == ["val0"]
+    assert len(data.train_set) == 8 and len(data.val_set) == 1
+    first, again = data.train_set[(0, 0)][0], data.train_set[(0, 1)][0]  # two repeats of train0
+    assert not torch.equal(first, again)  # each repeat is its own random crop
+    with pytest.raises(InvalidParameterError, match="image/mask folders are for segment"):
+        finetune_config("denoise", source, init="random", model="unet-2-44")
+
+
+def test_resolve_init() -> None:
+    from dosewise.training.finetune import resolve_init
+
+    assert resolve_init("random", "hrnet") is None and resolve_init(None, None) is None
+    assert resolve_init("runs/x/best.ckpt", None) == Path("runs/x/best.ckpt")
+    with pytest.raises(InvalidParameterError, match="use --init random or --init CKPT"):
+        resolve_init("pretrained", "unet-2-44")

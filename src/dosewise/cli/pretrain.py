@@ -68,10 +68,23 @@ def pretrain_command(
 def finetune_command(
     task: Annotated[Downstream, typer.Argument(
         help="segment, denoise, nbgr (noise & background removal) or superres.", parser=choice_or_text(Downstream))],
-    data: Annotated[Path, typer.Option(help="Labelled store from `dosewise simulate` (hrtem or stem).")],
-    init: Annotated[Path | None, typer.Option(help="Checkpoint to start from (pretraining or training); omit for random weights.")] = None,
-    model: Annotated[str | None, typer.Option(help="Registry model (default: the one in --init).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Labelled store from `dosewise simulate` (hrtem, stem, particles).")] = None,
+    images: Annotated[Path | None, typer.Option(
+        help="segment: folder of your images (any readable format), instead of --data.")] = None,
+    masks: Annotated[Path | None, typer.Option(
+        help="segment: folder of their masks, matched by file name (a.tif <-> a_mask.png).")] = None,
+    val_images: Annotated[Path | None, typer.Option(
+        help="Validation images (with --val-masks); without them a fifth of --images validates.")] = None,
+    val_masks: Annotated[Path | None, typer.Option(help="Masks of --val-images.")] = None,
+    class_id: Annotated[int | None, typer.Option(
+        help="Learn this label of the masks (colour masks: 1 = red, 2 = green, 3 = blue); default every non-zero label.")] = None,
+    init: Annotated[str, typer.Option(
+        help="pretrained (the weights dosewise ships for --model), random, or a checkpoint file.")] = "pretrained",
+    model: Annotated[str | None, typer.Option(
+        help="Registry model (default: the one in --init, hrnet for the shipped weights).")] = None,
     max_train: Annotated[int | None, typer.Option(help="Use only this many labelled training images.")] = None,
+    repeats: Annotated[int | None, typer.Option(
+        help="Random crops per training image per epoch (default 1; a few large images want 8-32).")] = None,
     epochs: Annotated[int | None, typer.Option(
         help="Number of epochs (default 60, as Kazimi et al. 2024).")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget in minutes (stops early).")] = None,
@@ -85,23 +98,35 @@ def finetune_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune for a downstream task from random or pretrained weights; reports what was transferred."""
+    from dosewise.errors import InvalidParameterError
     from dosewise.training import train
     from dosewise.training.finetune import finetune_config
 
+    folders = {"images_dir": images, "masks_dir": masks, "val_images_dir": val_images, "val_masks_dir": val_masks}
+    if (data is None) == (images is None):
+        raise InvalidParameterError("give either --data STORE or --images DIR --masks DIR")
+    if images is not None and masks is None:
+        raise InvalidParameterError("--images needs --masks (the folder of their masks)")
+    if data is not None and any(v is not None for v in (masks, val_images, val_masks)):
+        raise InvalidParameterError("--masks, --val-images and --val-masks go with --images, not --data")
+    source = data if data is not None else {k: v for k, v in folders.items() if v is not None}
     overrides = {"epochs": epochs, "max_minutes": minutes, "batch_size": batch_size, "out_dir": out,
                  "device": device, "seed": seed, "optimiser": {"lr": lr},
-                 "data": {"max_train_samples": max_train, "crop_px": crop}}
-    train_config = finetune_config(task, data, init=init, model=model, overrides=overrides)
+                 "data": {"max_train_samples": max_train, "crop_px": crop, "class_id": class_id, "repeats": repeats}}
+    train_config = finetune_config(task, source, init=init, model=model, overrides=overrides)
+    start = train_config.init
+    if not as_json:
+        console.print(f"starting from {'random weights' if start is None else start}")
     result = train(train_config, resume=resume, progress=not as_json)
     transfer = None
     transfer_json = Path(train_config.out_dir) / "transfer.json"
-    if init is not None and transfer_json.is_file():
+    if start is not None and transfer_json.is_file():
         import json
 
         transfer = json.loads(transfer_json.read_text(encoding="utf-8"))
         if not as_json:
             console.print(
-                f"transferred {len(transfer['transferred'])} tensors from {init}; new head: "
+                f"transferred {len(transfer['transferred'])} tensors from {start}; new head: "
                 f"{', '.join(transfer['head'])}; not transferred: "
                 f"{len(transfer['missing']) + len(transfer['shape_mismatch'])} (see {transfer_json})")
     report_training(result, as_json, {"transfer_json": str(transfer_json) if transfer else None})

@@ -27,6 +27,8 @@ class DataConfig(Section):
     Either ``store`` (a :class:`~dosewise.io.DatasetStore`) or ``images_dir`` +
     ``masks_dir`` (segmentation only). ``target`` defaults to "mask" (segment) or
     "clean" (restore). Relative paths are relative to the working directory.
+    ``val_images_dir`` + ``val_masks_dir`` name the validation pairs of a folder source
+    (then every pair of ``images_dir`` trains: with two labelled images, both learn).
     """
 
     renamed = {"crop_size": "crop_px"}
@@ -34,6 +36,8 @@ class DataConfig(Section):
     store: Path | None = None
     images_dir: Path | None = None
     masks_dir: Path | None = None
+    val_images_dir: Path | None = None
+    val_masks_dir: Path | None = None
     input: str = "noisy"
     target: str | None = None
     class_id: int | None = Field(default=None, ge=1)
@@ -53,6 +57,9 @@ class DataConfig(Section):
     # A small labelled set: keep only this many training samples (a seeded subset of the
     # training split; validation and test are unchanged).
     max_train_samples: int | None = Field(default=None, ge=1)
+    # Random crops drawn from each training image per epoch: a few large labelled images still
+    # make an epoch of many steps, so "epoch 5" is a useful amount of training at any k.
+    repeats: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -61,6 +68,10 @@ class DataConfig(Section):
             raise ValueError("give either store or both images_dir and masks_dir")
         if self.store is not None and folders != (None, None):
             raise ValueError("give either store or images_dir/masks_dir, not both")
+        if (self.val_images_dir is None) != (self.val_masks_dir is None):
+            raise ValueError("give both val_images_dir and val_masks_dir, or neither")
+        if self.val_images_dir is not None and self.images_dir is None:
+            raise ValueError("val_images_dir/val_masks_dir go with images_dir/masks_dir, not a store")
         if self.extra_noise_dose_e_per_px is not None:
             low, high = self.extra_noise_dose_e_per_px
             if not 0 < low <= high:

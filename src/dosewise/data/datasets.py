@@ -193,6 +193,7 @@ _TAG = re.compile(
     r"|low|high|lowdose|highdose|lde|hde|noisy|clean)$",
     re.IGNORECASE,
 )
+_MASK_TAG = re.compile(r"[_\-. ]+(mask|masks|label|labels|seg|segmentation|gt)$", re.IGNORECASE)
 _MAX_LISTED = 10
 
 
@@ -207,12 +208,15 @@ def _listing(names: Sequence[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _files_by_key(directory: Path, what: str) -> dict[str, Path]:
+def _files_by_key(directory: Path, what: str, masks: bool | None = None) -> dict[str, Path]:
+    """Readable files by pair key; ``masks`` True/False keeps only files with/without a mask tag
+    (one folder holding both images and their masks)."""
     if not directory.is_dir():
         raise InputFileError(f"{what} directory not found", directory)
     files = sorted(
         p for p in directory.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and (masks is None or bool(_MASK_TAG.search(p.stem)) == masks)
     )
     if not files:
         raise InputFileError(
@@ -230,13 +234,15 @@ def _files_by_key(directory: Path, what: str) -> dict[str, Path]:
 
 
 def match_files(
-    first_dir: str | Path, second_dir: str | Path, first: str, second: str
+    first_dir: str | Path, second_dir: str | Path, first: str, second: str, *, split_masks: bool = False
 ) -> list[tuple[str, Path, Path]]:
     """``(key, first_file, second_file)`` for every pair matched by name, sorted by key;
-    unmatched files on either side are one error listing them."""
+    unmatched files on either side are one error listing them. ``split_masks``: when both are
+    one folder, the second files are those named like masks (``a_mask.png``), the first the rest."""
     first_dir, second_dir = Path(first_dir), Path(second_dir)
-    firsts = _files_by_key(first_dir, first)
-    seconds = _files_by_key(second_dir, second)
+    same = split_masks and first_dir.resolve() == second_dir.resolve()
+    firsts = _files_by_key(first_dir, first, masks=False if same else None)
+    seconds = _files_by_key(second_dir, second, masks=True if same else None)
     lone_first = sorted(firsts[k].name for k in firsts.keys() - seconds.keys())
     lone_second = sorted(seconds[k].name for k in seconds.keys() - firsts.keys())
     if lone_first or lone_second:
@@ -253,8 +259,9 @@ def match_files(
 
 
 def match_pairs(images_dir: str | Path, masks_dir: str | Path) -> list[tuple[str, Path, Path]]:
-    """``(key, image, mask)`` for every file pair, sorted by key; unmatched files are an error."""
-    return match_files(images_dir, masks_dir, "image", "mask")
+    """``(key, image, mask)`` for every file pair, sorted by key; unmatched files are an error.
+    Images and masks may share one folder when the masks' names say so (``a.tif``, ``a_mask.png``)."""
+    return match_files(images_dir, masks_dir, "image", "mask", split_masks=True)
 
 
 class FolderPairsDataset(PairDataset):

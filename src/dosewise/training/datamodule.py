@@ -41,7 +41,11 @@ def split_for(config: TrainConfig) -> Split:
     """The deterministic train/val/test split of the config's data; with
     ``max_train_samples`` the training part is a seeded subset of the full split's."""
     data = config.data
-    split = split_ids(dataset_ids(config), data.val_fraction, data.test_fraction, data.split_seed)
+    if data.val_images_dir is not None:  # explicit validation pairs: every training pair trains
+        val = [key for key, _, _ in match_pairs(data.val_images_dir, data.val_masks_dir)]
+        split = Split(train=dataset_ids(config), val=val, test=[])
+    else:
+        split = split_ids(dataset_ids(config), data.val_fraction, data.test_fraction, data.split_seed)
     limit = data.max_train_samples
     if limit is not None and limit < len(split.train):
         keep = np.random.default_rng(data.split_seed).permutation(len(split.train))[:limit]
@@ -62,6 +66,8 @@ def make_dataset(config: TrainConfig, ids: list[str], *, train: bool) -> PairDat
         if train
         else build_transform(extra_noise_dose_e_per_px=noise)
     )
+    if train:  # each repeat is its own index, so its own random crop
+        ids = [i for i in ids for _ in range(data.repeats)]
     common = {"ids": ids, "transform": transform, "normalisation": data.normalisation,
               "seed": config.seed}
     if config.task == "restore":
@@ -70,6 +76,8 @@ def make_dataset(config: TrainConfig, ids: list[str], *, train: bool) -> PairDat
     if data.store is not None:
         return StoreSegmentationDataset(data.store, data.input, data.target,
                                         class_id=data.class_id, **common)
+    if not train and data.val_images_dir is not None:
+        return FolderPairsDataset(data.val_images_dir, data.val_masks_dir, class_id=data.class_id, **common)
     return FolderPairsDataset(data.images_dir, data.masks_dir, class_id=data.class_id, **common)
 
 
