@@ -72,6 +72,10 @@ CORPORA: dict[str, dict[str, object]] = {
     # + training at the self-calibration check's coarser steps: from chunk 10
     "widened-real-blur-calib": {"corpus": "widened", "folder_repeats": 100, "probe_blur_probability": 0.4,
                                 "steps": CALIBRATION_STEPS},
+    # the same at a fifth of the learning rate: chunks 10-16 at 1e-3 swung 0.85-1.10 at 1/64 from
+    # chunk to chunk, the noise of a step size too large to settle: from chunk 17
+    "widened-real-blur-calib-lr2e-4": {"corpus": "widened", "folder_repeats": 100, "probe_blur_probability": 0.4,
+                                       "steps": CALIBRATION_STEPS, "lr": 2e-4},
 }
 """The recipes the campaign has run under ``--corpus``, by name (the log's corpus column)."""
 
@@ -210,8 +214,9 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, default=REPO / "campaigns" / "supersample-default",
                         help="small files committed as the campaign goes: last.ckpt, log.csv, curve.png")
     parser.add_argument("--images", type=int, default=1500, help="simulated STEM images (fine pixels)")
-    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real-blur-calib",
-                        help="widened-real-blur-calib (default since chunk 10: + steps 12-20), "
+    parser.add_argument("--corpus", choices=list(CORPORA), default="widened-real-blur-calib-lr2e-4",
+                        help="widened-real-blur-calib-lr2e-4 (default since chunk 17: lr 1e-3 -> 2e-4), "
+                             "widened-real-blur-calib (chunks 10-16: + steps 12-20), "
                              "widened-real-blur (chunk 9: + probe blur), widened-real (chunks 7-8: "
                              "real scans drawn 100x per epoch), widened (chunks 4-6) or atomic (chunks 1-3)")
     parser.add_argument("--threads", type=int, default=2)

@@ -118,3 +118,18 @@ def test_folder_repeats_draw_each_real_scan_as_several_crops(scan_folder: Path, 
     assert len(thrice.val_set) == len(once.val_set)  # validation scans are not repeated
     first, second = thrice.train_set[(0, 0)], thrice.train_set[(0, 1)]  # one scan, two draws
     assert not torch.equal(first[1], second[1])
+
+
+def test_a_resumed_run_takes_the_configured_learning_rate(scan_folder: Path, tmp_path: Path) -> None:
+    """A campaign lowers the learning rate between chunks: the resumed optimiser must not keep
+    the old one (at lr 1e-12 the weights of epoch 2 are those of epoch 1)."""
+    first = train_supersampler(tiny_supersample_config(scan_folder, tmp_path, epochs=1), progress=False)
+    before = torch.load(first.last_checkpoint, map_location="cpu", weights_only=False)
+    second = train_supersampler(tiny_supersample_config(scan_folder, tmp_path, epochs=2, optimiser={"lr": 1e-12}),
+                                progress=False)
+    after = torch.load(second.last_checkpoint, map_location="cpu", weights_only=False)
+    assert after["epoch"] == before["epoch"] + 1
+    assert after["optimizer_states"][0]["param_groups"][0]["lr"] == 1e-12
+    changed = [name for name, tensor in before["state_dict"].items()
+               if not torch.allclose(after["state_dict"][name], tensor, rtol=0, atol=1e-8)]
+    assert changed and all(name.startswith("alrc") for name in changed), changed  # loss statistics only

@@ -176,6 +176,13 @@ class SupersampleModule(pl.LightningModule):
         return torch.optim.Adam(self.network.parameters(), lr=opt.lr, betas=opt.betas,
                                 weight_decay=opt.weight_decay)
 
+    def on_train_start(self) -> None:
+        """The configured learning rate wins over a resumed optimiser's, so a long campaign can
+        lower it between chunks (Lightning restores the old one with the Adam moments)."""
+        for optimiser in self.trainer.optimizers:
+            for group in optimiser.param_groups:
+                group["lr"] = self.config.optimiser.lr
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[CHECKPOINT_KEY] = run_record(self, "supersample")
 
