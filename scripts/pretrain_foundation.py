@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
 import subprocess
 import time
 from pathlib import Path
