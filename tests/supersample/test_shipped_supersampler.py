@@ -50,7 +50,7 @@ def test_the_shipped_model_beats_bilinear_on_synthetic_lattice_scans() -> None:
             scan = partial_scan(image, step)
             errors["dosewise"] += np.mean((supersampler(scan.filled, scan.mask) - target) ** 2)
             errors["bilinear"] += np.mean((interpolate_partial(scan.samples, step, image.shape) - target) ** 2)
-    assert np.sqrt(errors["dosewise"] / errors["bilinear"]) < 0.97  # measured 0.92 (chunk-8 weights)
+    assert np.sqrt(errors["dosewise"] / errors["bilinear"]) < 0.95  # measured 0.88 (chunk-13 weights)
 
 
 def test_dosewise_supersample_needs_no_model(tmp_path: Path) -> None:
