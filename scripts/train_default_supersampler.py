@@ -164,6 +164,21 @@ def evaluate(checkpoint: Path) -> dict[int, float]:
     return {int(r["step"]): float(r["ratio_to_bilinear"]) for r in evaluation.rows() if r["method"] == "dosewise"}
 
 
+def print_evaluation(checkpoint: Path) -> None:
+    """Network / bilinear root-MSE per coverage, pooled and per real scan, as trained and self-calibrated."""
+    for calibrate in (False, True):
+        evaluation = evaluate_real(checkpoint, calibrate=calibrate)
+        if evaluation is None:
+            raise SystemExit(f"{REAL_STEM}: no real scans to evaluate on")
+        print("self-calibrated" if calibrate else "as trained", "pooled", " ".join(
+            f"1/{int(r['step']) ** 2} {float(r['ratio_to_bilinear']):.3f}"
+            for r in evaluation.rows() if r["method"] == "dosewise"))
+        for index, name in enumerate(evaluation.images):
+            print(f"  {name[:44]:44s}", " ".join(
+                f"{np.sqrt(evaluation.mse[('dosewise', s)][index] / evaluation.mse[('bilinear', s)][index]):.3f}"
+                for s in evaluation.steps))
+
+
 def read_log(campaign: Path) -> list[dict[str, str]]:
     path = campaign / "log.csv"
     if not path.is_file():
@@ -226,7 +241,12 @@ def main() -> None:
     parser.add_argument("--commit", action="store_true", help="git-commit the campaign folder after each chunk")
     parser.add_argument("--ship", action="store_true",
                         help="only write the campaign's last.ckpt, slimmed, to src/dosewise/weights/ (no training)")
+    parser.add_argument("--evaluate", type=Path, metavar="CKPT",
+                        help="only score CKPT on the real evaluation scans, as trained and self-calibrated, per image")
     args = parser.parse_args()
+    if args.evaluate:
+        print_evaluation(args.evaluate)
+        return
     if args.ship:
         print(slim_checkpoint(args.campaign / "last.ckpt", SHIPPED), flush=True)
         return
