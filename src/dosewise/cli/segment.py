@@ -24,13 +24,15 @@ def segment_command(
         int | None, typer.Option(help="Tile overlap in pixels (default: enough for the receptive field).")
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    split_touching: Annotated[bool, typer.Option(
+        help="Count touching particles one by one (watershed on the distance transform; writes _labels.tif).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Probability map, binary mask (TIFF), overlay (PNG) and particles.csv for each image."""
     from dosewise.workflows.segment import segment_files
 
     frames = segment_files(images, out_dir, model, threshold=threshold, tile_px=tile, overlap_px=overlap,
-                           device=device)
+                           device=device, split_touching=split_touching)
     if as_json:
         emit_json({"model": str(model), "out": str(out_dir), "images": [f.to_dict() for f in frames]})
         return

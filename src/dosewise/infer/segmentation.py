@@ -18,6 +18,7 @@ from torch import nn
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
 from dosewise.analysis.particles import Particle, measure_particles
+from dosewise.analysis.particles import split_touching as split_particles
 from dosewise.infer.predictor import TiledPredictor
 from dosewise.io import validate_image
 
@@ -45,6 +46,8 @@ class SegmentationResult:
     particles: list[Particle]
     threshold: float
     pixel_size_A: float | None
+    labels: np.ndarray | None = None
+    """Instance labels when touching particles were split (``split_touching=True``)."""
 
 
 def segment(
@@ -57,8 +60,10 @@ def segment(
     batch_size: int = 4,
     device: str | torch.device = "auto",
     precision: str = "32",
+    split_touching: bool = False,
 ) -> SegmentationResult:
-    """Normalise ``image`` as the model was trained, predict tiled, threshold, measure.
+    """Normalise ``image`` as the model was trained, predict tiled, threshold, measure;
+    ``split_touching`` counts touching particles one by one (watershed on the distance transform).
 
     Pixel sizes (and so particle sizes in nm) come from an :class:`EMImage`;
     a bare array gives sizes in pixels only.
@@ -87,12 +92,14 @@ def segment(
     )
     probability = expit(predictor.predict(normalised)[0]).astype(np.float32)
     mask = probability >= threshold
+    labels = split_particles(mask) if split_touching else None
     return SegmentationResult(
         probability=probability,
         mask=mask,
-        particles=measure_particles(mask, pixel_size_A),
+        particles=measure_particles(mask, pixel_size_A, labels=labels),
         threshold=threshold,
         pixel_size_A=pixel_size_A,
+        labels=labels,
     )
 
 

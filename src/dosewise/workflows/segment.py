@@ -53,13 +53,15 @@ def segment_files(
     tile_px: int = 512,
     overlap_px: int | None = None,
     device: str = "auto",
+    split_touching: bool = False,
 ) -> list[SegmentedFrame]:
     """Segment every frame of ``images`` with the checkpoint ``model`` (``dosewise train
     segment``); write ``<stem>_mask.tif``, ``_probability.tif``, ``_overlay.png`` and
     ``_particles.csv`` per frame (stacks: ``<stem>_frameNNNN_*``) into ``out_dir``.
 
     ``threshold`` defaults to the model's; ``overlap_px`` to enough for the receptive
-    field (at most half a tile).
+    field (at most half a tile). ``split_touching``: touching particles are counted one by one
+    (watershed on the distance transform) and ``<stem>_labels.tif`` holds their instance labels.
     """
     images = [Path(path) for path in images]
     out_dir = Path(out_dir)
@@ -82,7 +84,10 @@ def segment_files(
             frame = image.frame(index)
             stem = path.stem if image.n_frames == 1 else f"{path.stem}_frame{index:04d}"
             result = segment(frame, loaded, threshold=threshold, tile_px=tile_px, overlap_px=overlap_px,
-                             device=device)
+                             device=device, split_touching=split_touching)
+            if result.labels is not None:
+                write_image(out_dir / f"{stem}_labels.tif", result.labels.astype(np.float32), inputs=images,
+                            pixel_size_A=frame.pixel_size_A)
             mask = out_dir / f"{stem}_mask.tif"
             write_image(mask, result.mask.astype(np.float32), inputs=images, pixel_size_A=frame.pixel_size_A)
             probability = write_image(out_dir / f"{stem}_probability.tif", result.probability, inputs=images,
