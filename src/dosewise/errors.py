@@ -37,6 +37,30 @@ class OutputFileError(DosewiseError):
     """An output cannot be written, or writing it would overwrite an input."""
 
 
+class MissingExtraError(DosewiseError):
+    """A command needs a package of an optional extra (``pip install 'dosewise[train]'``)."""
+
+
+EXTRA_OF_MODULE: dict[str, str] = {
+    "lightning": "train", "segmentation_models_pytorch": "train", "timm": "train", "tensorboard": "train",
+    "torchvision": "train", "abtem": "sim", "ase": "sim", "dask": "sim", "hyperspy": "hyperspy",
+    "napari": "napari",
+}
+"""Top-level module -> the extra of ``pyproject.toml`` that installs it; the core (reading,
+physics, inference) needs none of them."""
+
+
+def missing_extra(error: ImportError) -> MissingExtraError | None:
+    """The one-line error for an import that failed because an extra is not installed, or
+    ``None`` when the missing module belongs to no extra (a real bug, to be raised as is)."""
+    name = (getattr(error, "name", None) or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(name)
+    if extra is None:
+        return None
+    return MissingExtraError(f"this needs {name!r}, part of the [{extra}] extra: "
+                             f"pip install 'dosewise[{extra}]'")
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """A pydantic error as one line: the first problem as ``field.path: message``, plus
     how many more there are. Every recipe, preset and options model reports through this."""

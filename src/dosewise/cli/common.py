@@ -9,13 +9,13 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import numpy as np
 import typer
 from rich.console import Console
 
-from dosewise.errors import DosewiseError
+from dosewise.errors import DosewiseError, missing_extra
 
 if TYPE_CHECKING:
     from dosewise.config.base import Recipe
@@ -35,11 +35,20 @@ def user_errors_exit_2(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except DosewiseError as error:
-            message = " ".join(str(error).split())
-            print(f"dosewise: error: {message}", file=sys.stderr)
-            raise typer.Exit(code=2) from None
+            _fail(error)
+        except ImportError as error:  # an optional extra that is not installed
+            extra = missing_extra(error)
+            if extra is None:
+                raise
+            _fail(extra)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(error: DosewiseError) -> NoReturn:
+    message = " ".join(str(error).split())
+    print(f"dosewise: error: {message}", file=sys.stderr)
+    raise typer.Exit(code=2) from None
 
 
 def choice_or_text(choices: type[E]) -> Callable[[str], E | str]:

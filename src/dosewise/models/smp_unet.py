@@ -8,7 +8,6 @@ size works (smp needs multiples of 2**encoder_depth = 32).
 from __future__ import annotations
 
 import pydantic
-import segmentation_models_pytorch as smp
 import torch
 from torch import nn
 
@@ -34,6 +33,8 @@ class SmpUNetOptions(ArchitectureOptions):
 class SmpResNet18UNet(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, options: SmpUNetOptions) -> None:
         super().__init__()
+        import segmentation_models_pytorch as smp  # the [train] extra: the rest of the zoo runs without it
+
         self.net = smp.Unet(
             encoder_name="resnet18",
             encoder_weights=None,
