@@ -34,6 +34,23 @@ def test_the_wheel_carries_every_shipped_model_and_its_card(wheel: Path) -> None
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = sorted(p.name for p in (ROOT / "src" / "dosewise" / "weights").iterdir() if p.suffix in {".ckpt", ".md"})
     assert shipped and all(f"dosewise/weights/{name}" in names for name in shipped)
+    recipes = sorted(p.name for p in (ROOT / "src" / "dosewise" / "configs").glob("*.yaml"))
+    assert recipes and all(f"dosewise/configs/{name}" in names for name in recipes)
+
+
+def test_configs_copy_writes_the_shipped_recipes_and_never_overwrites(tmp_path: Path) -> None:
+    from dosewise.config import TrainConfig
+    from tests.helpers.cli import assert_one_line_error, invoke
+
+    result = invoke("configs", "copy", str(tmp_path / "recipes"))
+    assert result.exit_code == 0, result.output
+    copied = sorted((tmp_path / "recipes").glob("*.yaml"))
+    assert [p.name for p in copied] == sorted(p.name for p in (ROOT / "configs").glob("*.yaml"))
+    assert TrainConfig.from_yaml(tmp_path / "recipes" / "segment-au-ceo2.yaml").task == "segment"
+    (tmp_path / "recipes" / "segment-au-ceo2.yaml").write_text("# mine\n", encoding="utf-8")
+    again = invoke("configs", "copy", str(tmp_path / "recipes"))
+    assert_one_line_error(again, "exists already")
+    assert (tmp_path / "recipes" / "segment-au-ceo2.yaml").read_text(encoding="utf-8") == "# mine\n"
 
 
 def test_the_installed_wheel_denoises_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from dosewise.cli.common import user_errors_exit_2
+from dosewise.cli.configs import configs_app, configs_copy, configs_list
 from dosewise.cli.demo import demo
 from dosewise.cli.denoise import denoise_command
 from dosewise.cli.dose_sweep import dose_study_command, dose_sweep_command
@@ -45,6 +46,7 @@ app = typer.Typer(
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(configs_app, name="configs")
 
 
 def _version_callback(value: bool) -> None:
@@ -83,6 +85,9 @@ simulate_app.command("hrtem")(user_errors_exit_2(hrtem))
 simulate_app.command("dose-series")(user_errors_exit_2(dose_series))
 simulate_app.command("stem")(user_errors_exit_2(stem))
 simulate_app.command("particles")(user_errors_exit_2(particles))
+
+configs_app.command("list")(user_errors_exit_2(configs_list))
+configs_app.command("copy")(user_errors_exit_2(configs_copy))
 
 train_app.command("segment")(user_errors_exit_2(train_segment))
 train_app.command("denoise")(user_errors_exit_2(train_denoise))
