@@ -24,7 +24,7 @@ FLOORS: list[set[str]] = [
     {"training", "infer"},
     {"workflows"},
     {"experiments"},
-    {"cli"},
+    {"cli", "hyperspy"},
 ]
 """Bottom to top; keep in step with the table in docs/architecture.md."""
 
