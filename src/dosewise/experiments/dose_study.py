@@ -23,7 +23,7 @@ from rich.console import Console
 
 from dosewise.analysis.dose_series import load_dose_series
 from dosewise.analysis.dose_sweep import DoseSweep
-from dosewise.checkpoint import load_model
+from dosewise.checkpoint import LoadedModel, load_model
 from dosewise.config import DoseSeriesConfig, HrtemDatasetConfig
 from dosewise.config.experiments import DoseStudyConfig, StudyFigure, StudyRun, StudyScale
 from dosewise.config.training import DataConfig, TrainConfig
@@ -118,13 +118,18 @@ def run_study(config: DoseStudyConfig, *, console: Console | None = None, progre
                             band_tolerance=config.band_tolerance, device=config.device)
         sweep.sweep.metadata.update({"model": run.model, "mtf": run.mtf,
                                      "train_dose_range_e_per_A2": list(run.dose_range_e_per_A2),
-                                     "best_val_dice": _best_val_dice(done)})
+                                     "best_val_dice": swept_val_dice(model)})
         sweeps[run.name] = sweep.sweep
     return _report(config, scale_name, scale, sweeps, series_path)
 
 
-def _best_val_dice(done: Path) -> float | None:
-    value = json.loads(done.read_text(encoding="utf-8")).get("metrics", {}).get("val/dice")
+def swept_val_dice(model: LoadedModel) -> float | None:
+    """Validation Dice of the checkpoint that is swept (``best.ckpt``'s own record).
+
+    Not ``done.json``'s metrics: those are the last epoch's, and the last epoch is not
+    the best one whenever validation Dice fell at the end of training.
+    """
+    value = model.metadata.get("metrics", {}).get("val/dice")
     return None if value is None else float(value)
 
 
