@@ -20,9 +20,6 @@ SHA-256, the dose when known, and the settings. hyperspy is an optional import
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timezone
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +31,7 @@ from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.infer.segmentation import default_segmenter_path
 from dosewise.infer.segmentation import segment as segment_image
 from dosewise.infer.supersample import Supersampler, default_supersampler_path, full_grid
+from dosewise.io.metadata import processing_record
 from dosewise.physics.partial_scan import parse_coverage
 
 PROCESSING_PATH = "Processing.dosewise"
@@ -106,15 +104,7 @@ def _recorded(out: Any, source: Any, operation: str, checkpoint: Path, dose_e_pe
               settings: dict[str, Any]) -> Any:
     """``out`` with this step appended to ``metadata.Processing.dosewise`` and a title saying so."""
     steps = list(source.metadata.get_item(PROCESSING_PATH, default=[]) or [])
-    steps.append({
-        "operation": operation,
-        "dosewise_version": version("dosewise"),
-        "model": checkpoint.name,
-        "model_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
-        "dose_e_per_A2": dose_e_per_A2,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **settings,
-    })
+    steps.append(processing_record(operation, checkpoint, dose_e_per_A2=dose_e_per_A2, **settings))
     out.metadata.set_item(PROCESSING_PATH, steps)
     title = source.metadata.get_item("General.title", default="") or "image"
     out.metadata.set_item("General.title", f"{title} ({operation}d by dosewise)" if operation != "segment"

@@ -40,13 +40,16 @@ def denoise_command(
     batch_size: BatchOption = 4,
     device: DeviceOption = "auto",
     precision: PrecisionOption = Precision.fp32,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="tif (ImageJ TIFF, metadata as JSON in Info) or hspy (HyperSpy: axes and metadata).")] = "tif",
     as_json: JsonFlag = False,
 ) -> None:
-    """Denoise each image into <OUT>/<name>_denoised.tif (float32; stacks stay stacks)."""
+    """Denoise each image into <OUT>/<name>_denoised.tif (float32; stacks stay stacks), keeping
+    the source's calibration and metadata and recording the processing."""
     from dosewise.workflows.denoise import denoise_files
 
     result = denoise_files(images, out_dir, model=model, backend=backend, tile_px=tile, overlap_px=overlap,
-                           batch_size=batch_size, device=device, precision=precision)
+                           batch_size=batch_size, device=device, precision=precision, output_format=output_format)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -8,9 +8,11 @@ JSON form, while the dataset store refuses it so nothing is silently lost.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
 from collections.abc import Mapping
-from pathlib import PurePath
+from importlib.metadata import version
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -71,3 +73,34 @@ def jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
 def strict_json(value: Mapping[str, Any]) -> dict[str, Any]:
     """JSON copy of user metadata; numpy scalars are converted, anything else raises TypeError."""
     return _convert(value, strict=True)
+
+
+def processing_record(operation: str, model: str | PurePath | None = None, *,
+                      dose_e_per_A2: float | None = None, **settings: Any) -> dict[str, Any]:
+    """One dosewise step as it is recorded in every output (TIFF ``Info``, ``.hspy`` and hyperspy
+    ``metadata.Processing.dosewise``): what ran, with which weights (name and SHA-256, so a
+    result traces to the exact file), at which dose when known, when, with which settings."""
+    record: dict[str, Any] = {"operation": operation, "dosewise_version": version("dosewise")}
+    if model is not None:
+        path = Path(model)
+        record["model"] = path.name
+        record["model_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    record["dose_e_per_A2"] = dose_e_per_A2
+    record["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return {**record, **jsonable(settings)}
+
+
+def provenance(source_metadata: Mapping[str, Any], source: str | PurePath | None,
+               record: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata an output carries: the source file's (title, vendor metadata and
+    ``original_metadata`` as read) and the dosewise steps, earlier ones of the source first."""
+    signal_metadata = dict(source_metadata.get("signal_metadata") or {})
+    earlier = list(source_metadata.get("processing") or (signal_metadata.get("Processing") or {}).get("dosewise")
+                   or [])
+    return jsonable({
+        "source": str(source) if source is not None else None,
+        "title": source_metadata.get("title") or (str(PurePath(source).stem) if source is not None else ""),
+        "signal_metadata": signal_metadata,
+        "original_metadata": source_metadata.get("original_metadata") or {},
+        "processing": [*earlier, dict(record)],
+    })

@@ -8,6 +8,8 @@ converts to float32 and turns any reader failure into a one-line
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable
 from pathlib import Path
 
@@ -156,9 +158,23 @@ def _read_tiff(path: Path) -> RawImage:
         metadata = {"tiff_axes": axes, "n_pages": len(tif.pages), "n_series": len(series)}
         if tif.imagej_metadata:
             metadata["imagej"] = jsonable(tif.imagej_metadata)
+            metadata.update(_dosewise_provenance(tif.imagej_metadata.get("Info")))
     if "S" in axes:  # samples of a gray (min-is-black) page are frames, not colours
         data = np.moveaxis(data, axes.index("S"), -1 if is_rgb else 0)
     return RawImage(data, pixel_size_A, metadata, channels_last="S" in axes and is_rgb)
+
+
+def _dosewise_provenance(info: object) -> dict[str, object]:
+    """What a TIFF written by dosewise carries in ImageJ's ``Info`` (the source's metadata and
+    the processing steps), so that the next step appends to the record instead of starting one."""
+    try:
+        carried = json.loads(info) if isinstance(info, str) else None
+    except ValueError:
+        return {}
+    if not isinstance(carried, dict) or not isinstance(carried.get("processing"), list):
+        return {}
+    return {key: carried[key] for key in ("title", "signal_metadata", "original_metadata", "processing")
+            if key in carried}
 
 
 def _imagej_pixel_size_A(tif: tifffile.TiffFile) -> float | None:

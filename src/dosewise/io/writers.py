@@ -9,12 +9,16 @@ the only copy of a micrograph.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from enum import Enum
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tifffile
@@ -23,9 +27,18 @@ from PIL import Image
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.image import EMImage
 from dosewise.io.messages import one_line_reason
+from dosewise.io.metadata import jsonable
 from dosewise.io.validate import validate_image
 
-WRITABLE_SUFFIXES: tuple[str, ...] = (".npy", ".png", ".tif", ".tiff")
+class OutputFormat(str, Enum):
+    """The file a restoring command writes per input: ImageJ TIFF (calibration in nm, the
+    provenance as JSON in ``Info``) or HyperSpy ``.hspy`` (axes, ``metadata``, ``original_metadata``)."""
+
+    tif = "tif"
+    hspy = "hspy"
+
+
+WRITABLE_SUFFIXES: tuple[str, ...] = (".npy", ".png", ".tif", ".tiff", ".hspy")
 TIFF_DTYPES: tuple[str, ...] = ("float32", "uint16")
 PNG_PERCENTILES: tuple[float, float] = (0.5, 99.5)
 
@@ -63,6 +76,7 @@ def write_image(
     inputs: Iterable[str | Path] = (),
     overwrite: bool = True,
     pixel_size_A: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write an image or stack by suffix; return the path written.
 
@@ -72,9 +86,14 @@ def write_image(
       image becomes 0). ``pixel_size_A`` is stored as an ImageJ nm calibration.
     - ``.png``: 8-bit view of one 2-D image, the 0.5..99.5 percentile range mapped
       to 0..255 so a few hot pixels do not wash out the picture. For looking, not analysis.
+    - ``.hspy``: a HyperSpy file (rosettasciio's writer; hyperspy itself not needed), float32,
+      axes in nm when the pixel size is known.
     - ``.npy``: raw float32.
 
     An :class:`EMImage` brings its own pixel size unless ``pixel_size_A`` is given.
+    ``metadata`` (:func:`dosewise.io.provenance`: the source file's metadata and the processing
+    record) goes into the TIFF as JSON in ImageJ's ``Info`` property, and into an ``.hspy`` as its
+    ``metadata`` (``General.title``, ``Processing.dosewise``) and ``original_metadata``.
     """
     path = Path(path)
     if isinstance(data, EMImage):
@@ -101,7 +120,7 @@ def write_image(
             f"PNG holds one 2-D image, got shape {array.shape}; write stacks as .tif or .npy", path
         )
     with atomic_write(path, inputs=inputs) as tmp:
-        _WRITERS[suffix](tmp, array, dtype, pixel_size_A)
+        _WRITERS[suffix](tmp, array, dtype, pixel_size_A, jsonable(dict(metadata or {})))
     return path
 
 
@@ -116,23 +135,52 @@ def _refuse_inputs(path: Path, inputs: Iterable[str | Path]) -> None:
             raise OutputFileError(f"refusing to overwrite input file {item}", path)
 
 
-def _write_tiff(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None) -> None:
+def _write_tiff(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None,
+                metadata: dict[str, Any]) -> None:
     if dtype == "uint16":
         array = _scale_to_uint16(array)
-    metadata = {"axes": "YX" if array.ndim == 2 else "ZYX"}
+    imagej: dict[str, Any] = {"axes": "YX" if array.ndim == 2 else "ZYX"}
     resolution = None
     if pixel_size_A is not None:
         px_per_nm = 10.0 / pixel_size_A
         resolution = (px_per_nm, px_per_nm)
-        metadata["unit"] = "nm"
-    tifffile.imwrite(tmp, array, imagej=True, resolution=resolution, metadata=metadata)
+        imagej["unit"] = "nm"
+    if metadata:
+        imagej["Info"] = json.dumps(metadata)  # ImageJ shows it in Image > Show Info
+    tifffile.imwrite(tmp, array, imagej=True, resolution=resolution, metadata=imagej)
 
 
-def _write_png(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None) -> None:
+def _write_hspy(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None,
+                metadata: dict[str, Any]) -> None:
+    from rsciio.hspy import file_writer
+
+    scale, units = (pixel_size_A / 10.0, "nm") if pixel_size_A is not None else (1.0, "<undefined>")
+    axes = [{"name": name, "units": units, "scale": scale, "offset": 0.0, "size": size, "navigate": False}
+            for name, size in zip(("y", "x"), array.shape[-2:])]
+    if array.ndim == 3:
+        axes.insert(0, {"name": "frame", "units": "<undefined>", "scale": 1.0, "offset": 0.0,
+                        "size": array.shape[0], "navigate": True})
+    signal_metadata = dict(metadata.get("signal_metadata") or {})
+    signal_metadata.setdefault("General", {})["title"] = metadata.get("title") or signal_metadata.get(
+        "General", {}).get("title", "")
+    signal_metadata.setdefault("Signal", {}).setdefault("signal_type", "")
+    if metadata.get("processing"):
+        signal_metadata.setdefault("Processing", {})["dosewise"] = metadata["processing"]
+    file_writer(str(tmp), {
+        "data": array.astype(np.float32, copy=False), "axes": axes, "metadata": signal_metadata,
+        "original_metadata": metadata.get("original_metadata") or {}, "attributes": {"_lazy": False},
+        "tmp_parameters": {}, "learning_results": {}, "models": {},
+        "package_info": {"name": "dosewise", "version": version("dosewise")},
+    }, show_progressbar=False)
+
+
+def _write_png(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None,
+               metadata: dict[str, Any]) -> None:
     Image.fromarray(_scale_to_uint8_view(array)).save(tmp, format="PNG")
 
 
-def _write_npy(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None) -> None:
+def _write_npy(tmp: Path, array: np.ndarray, dtype: str, pixel_size_A: float | None,
+               metadata: dict[str, Any]) -> None:
     np.save(tmp, array.astype(np.float32, copy=False))
 
 
@@ -154,7 +202,8 @@ def _scale_to_uint8_view(array: np.ndarray) -> np.ndarray:
     return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
 
-_WRITERS: dict[str, Callable[[Path, np.ndarray, str, float | None], None]] = {
+_WRITERS: dict[str, Callable[[Path, np.ndarray, str, float | None, dict[str, Any]], None]] = {
+    ".hspy": _write_hspy,
     ".npy": _write_npy,
     ".png": _write_png,
     ".tif": _write_tiff,

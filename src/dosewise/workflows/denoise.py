@@ -16,7 +16,7 @@ from typing import Any
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.infer.runtime import Backend, Precision
-from dosewise.io import SUPPORTED_SUFFIXES, read_image, write_image
+from dosewise.io import SUPPORTED_SUFFIXES, OutputFormat, processing_record, provenance, read_image, write_image
 from dosewise.workflows._output import prepare_out_dir
 
 
@@ -94,10 +94,13 @@ def denoise_files(
     batch_size: int = 4,
     device: str = "auto",
     precision: Precision | str = Precision.fp32,
+    output_format: OutputFormat | str = OutputFormat.tif,
 ) -> DenoiseResult:
     """Denoise each file of ``images`` into ``out_dir/<name>_denoised.tif`` (float32; stacks
-    stay stacks). Every output is planned before anything runs: two inputs of one name, or
-    an output that is an input, are refused."""
+    stay stacks; ``output_format="hspy"``: ``.hspy``), carrying the source's calibration,
+    metadata and a processing record. Every output is planned before anything runs: two
+    inputs of one name, or an output that is an input, are refused."""
+    suffix = _output_suffix(output_format)
     images = [Path(path) for path in images]
     out_dir = Path(out_dir)
     outputs: dict[Path, Path] = {}
@@ -107,7 +110,7 @@ def denoise_files(
                 f"unknown file type {path.suffix or '(no suffix)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
                 path,
             )
-        output = out_dir / f"{path.stem}_denoised.tif"
+        output = out_dir / f"{path.stem}_denoised{suffix}"
         if output in outputs:
             raise OutputFileError(f"{outputs[output]} and {path} would both be written here; rename one", output)
         for source in images:
@@ -121,8 +124,18 @@ def denoise_files(
     for output, path in outputs.items():
         image = read_image(path)
         denoised = denoiser(image.data)
-        write_image(output, denoised, inputs=images, pixel_size_A=image.pixel_size_A)
+        record = processing_record("denoise", checkpoint, backend=denoiser.backend, precision=denoiser.precision)
+        write_image(output, denoised, inputs=images, pixel_size_A=image.pixel_size_A,
+                    metadata=provenance(image.metadata, path, record))
         written.append(DenoisedFile(image=path, frames=image.n_frames, shape=tuple(image.data.shape[-2:]),
                                     output=output, min=float(denoised.min()), max=float(denoised.max())))
     return DenoiseResult(model=checkpoint, backend=denoiser.backend, device=denoiser.device,
                          precision=denoiser.precision, out_dir=out_dir, images=written)
+
+
+def _output_suffix(output_format: OutputFormat | str) -> str:
+    try:
+        return "." + OutputFormat(output_format).value
+    except ValueError:
+        raise InvalidParameterError(f"--format must be one of {', '.join(f.value for f in OutputFormat)}, "
+                                    f"got {output_format!r}") from None
