@@ -66,3 +66,15 @@ def test_an_unknown_output_format_is_one_line(tmp_path: Path) -> None:
     result = invoke("denoise", str(source), "-o", str(tmp_path / "out"), "--format", "png")
     assert_one_line_error(result, "--format must be one of tif, hspy")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_supersampled_small_scan_is_calibrated_on_the_finer_full_grid(tmp_path: Path) -> None:
+    probes = np.random.default_rng(3).random((30, 34)).astype(np.float32)
+    source = write_image(tmp_path / "probes.tif", probes, pixel_size_A=1.5)
+    result = invoke("supersample", str(source), "--coverage", "1/25", "-o", str(tmp_path / "out"), "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    output = tmp_path / "out" / "probes_supersampled.tif"
+    assert abs(read_image(output).pixel_size_A - 0.3) < 1e-6
+    with tifffile.TiffFile(output) as tif:
+        (step,) = json.loads(tif.imagej_metadata["Info"])["processing"]
+    assert step["operation"] == "supersample" and step["coverage"] == "1/25" and 0 <= step["trust"] <= 1

@@ -27,7 +27,7 @@ from dosewise.analysis.supersample_eval import (
 )
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.supersample import Supersampler, default_supersampler_path, full_grid
-from dosewise.io import atomic_write, read_image, read_mask, write_image
+from dosewise.io import atomic_write, processing_record, provenance, read_image, read_mask, write_image
 from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
 from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
@@ -156,7 +156,12 @@ def supersample_files(
                 rmse_network = float(np.sqrt(np.mean((filled.image - data) ** 2)) / span)
                 rmse_bilinear = float(np.sqrt(np.mean((bilinear - data) ** 2)) / span)
         panels["dosewise"] = filled.image
-        write_image(output, filled.image, inputs=images, pixel_size_A=image.pixel_size_A)
+        record = processing_record("supersample", model, coverage=None if step is None else f"1/{step * step}",
+                                   offset_px=list(offset), trust=filled.trust)
+        full_pixel_A = image.pixel_size_A if step is None or from_full or image.pixel_size_A is None \
+            else image.pixel_size_A / step  # a small scan of probes: the full grid is step times finer
+        write_image(output, filled.image, inputs=images, pixel_size_A=full_pixel_A,
+                    metadata=provenance(image.metadata, path, record))
         figure = save_png(output.with_suffix(".png"), supersample_figure(panels, path.name))
         written.append(SupersampledFile(image=path, output=output, shape=tuple(filled.image.shape), figure=figure,
                                         trust=filled.trust, rmse_network=rmse_network,
