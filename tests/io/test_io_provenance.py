@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tifffile
 from rsciio.hspy import file_reader
 
@@ -78,3 +79,55 @@ def test_a_supersampled_small_scan_is_calibrated_on_the_finer_full_grid(tmp_path
     with tifffile.TiffFile(output) as tif:
         (step,) = json.loads(tif.imagej_metadata["Info"])["processing"]
     assert step["operation"] == "supersample" and step["coverage"] == "1/25" and 0 <= step["trust"] <= 1
+
+
+def multi_signal_emd(folder: Path) -> Path:
+    """A Berkeley EMD holding a BF image, an EDS spectrum and a HAADF image (as Velox files mix them)."""
+    import h5py
+    from rsciio.emd import file_writer
+
+    rng = np.random.default_rng(5)
+    axes = [{"name": n, "units": "nm", "scale": 0.2, "offset": 0.0, "size": size, "navigate": False}
+            for n, size in (("y", 24), ("x", 30))]
+    path = folder / "session.emd"
+    file_writer(str(path), {"data": rng.random((24, 30)).astype(np.float32), "axes": axes,
+                            "metadata": {"General": {"title": "HAADF"}, "Signal": {"signal_type": ""}},
+                            "original_metadata": {}})
+    with h5py.File(path, "r+") as h5:
+        h5.copy("signals/HAADF", "signals/BF")
+        h5["signals/BF/data"][...] = 5.0
+        eds = h5["signals"].create_group("EDS")
+        for key, value in h5["signals/HAADF"].attrs.items():
+            eds.attrs[key] = value
+        eds.create_dataset("data", data=rng.random(100).astype(np.float32))
+        energy = eds.create_dataset("dim1", data=np.array([0.0, 0.01]))
+        energy.attrs.update({"name": "Energy", "units": "keV"})
+    return path
+
+
+def test_info_lists_the_signals_and_signal_picks_one_by_title_or_index(tmp_path: Path) -> None:
+    path = multi_signal_emd(tmp_path)
+    report = json.loads(invoke("info", str(path), "--json").stdout)
+    assert [(s["title"], s["kind"]) for s in report["signals"]] == [("BF", "image"), ("EDS", "spectrum"),
+                                                                     ("HAADF", "image")]
+    assert report["mean"] == 5.0  # the first image signal by default
+    assert json.loads(invoke("info", str(path), "--signal", "HAADF", "--json").stdout)["mean"] != 5.0
+    assert json.loads(invoke("info", str(path), "--signal", "0", "--json").stdout)["mean"] == 5.0
+    assert_one_line_error(invoke("info", str(path), "--signal", "EDS"), "is a spectrum, not an image")
+    assert_one_line_error(invoke("info", str(path), "--signal", "ABF"), "no signal 'ABF'", "2 'HAADF' (image)")
+    tiff = write_image(tmp_path / "one.tif", np.ones((8, 8), np.float32))
+    assert_one_line_error(invoke("info", str(tiff), "--signal", "1"), "--signal applies")
+    result = invoke("denoise", str(path), "--signal", "HAADF", "-o", str(tmp_path / "out"), "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert read_image(tmp_path / "out" / "session_denoised.tif").data.shape == (24, 30)
+
+
+@pytest.mark.parametrize(("y_A", "x_A", "square"), [(0.5, 0.5002, True), (0.5, 0.5004, True), (0.5, 0.51, False)])
+def test_drift_corrected_pixels_within_1e_3_are_square_and_both_sizes_are_kept(
+        tmp_path: Path, y_A: float, x_A: float, square: bool) -> None:
+    path = tmp_path / "drift.tif"
+    tifffile.imwrite(path, np.ones((8, 8), np.float32), imagej=True, metadata={"unit": "nm"},
+                     resolution=(10.0 / x_A, 10.0 / y_A))
+    image = read_image(path)
+    assert np.allclose(image.metadata["pixel_size_yx_A"], [y_A, x_A], rtol=1e-6)
+    assert (image.pixel_size_A is not None) == square

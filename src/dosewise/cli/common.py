@@ -25,6 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=Enum)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
+SignalOption = Annotated[str | None, typer.Option(
+    "--signal", help="Which signal of a multi-signal file (EMD, DM, SER, HSPY): its index or title "
+    "(`dosewise info FILE` lists them; default: the first image).")]
 
 
 def user_errors_exit_2(fn: F) -> F:

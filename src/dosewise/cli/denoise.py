@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json
 from dosewise.infer.runtime import Backend, Precision
 
 ModelOption = Annotated[
@@ -42,6 +42,7 @@ def denoise_command(
     precision: PrecisionOption = Precision.fp32,
     output_format: Annotated[str, typer.Option(
         "--format", help="tif (ImageJ TIFF, metadata as JSON in Info) or hspy (HyperSpy: axes and metadata).")] = "tif",
+    signal: SignalOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Denoise each image into <OUT>/<name>_denoised.tif (float32; stacks stay stacks), keeping
@@ -49,7 +50,8 @@ def denoise_command(
     from dosewise.workflows.denoise import denoise_files
 
     result = denoise_files(images, out_dir, model=model, backend=backend, tile_px=tile, overlap_px=overlap,
-                           batch_size=batch_size, device=device, precision=precision, output_format=output_format)
+                           batch_size=batch_size, device=device, precision=precision, output_format=output_format,
+                           signal=signal)
     if as_json:
         emit_json(result.to_dict())
         return

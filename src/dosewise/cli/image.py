@@ -10,24 +10,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json
 from dosewise.units import DoseUnit
 
 
 def info(
     path: Annotated[Path, typer.Argument(help="Image file (TIFF, PNG, NPY, MRC, DM3/DM4, EMD, SER, HSPY/HDF5).")],
+    signal: SignalOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Shape, dtype, pixel size, value range and format of an image file."""
+    """Shape, dtype, pixel size, value range and format of an image file, and its signals."""
     from dosewise.workflows.info import image_info
 
-    summary = image_info(path).to_dict()
+    summary = image_info(path, signal).to_dict()
     if as_json:
         emit_json(summary)
         return
     table = Table(show_header=False, title=str(path))
     for key, value in summary.items():
-        if key == "pixel_size_A" and value is None:
+        if key == "signals":
+            value = "\n".join(f"{s['index']}: {s['title']!r} {s['kind']} {'x'.join(map(str, s['shape']))}"
+                              for s in value)
+        elif key == "pixel_size_A" and value is None:
             value = "not calibrated"
         elif isinstance(value, float):
             value = f"{value:.6g}"

@@ -7,7 +7,7 @@ processing record: ``provenance``) and never over an input;
 ``DatasetStore`` keeps many labelled training samples in one zarr store.
 """
 
-from dosewise.io.readers import SUPPORTED_SUFFIXES, read_image, read_mask
+from dosewise.io.readers import SUPPORTED_SUFFIXES, list_signals, read_image, read_mask
 from dosewise.io.store import DatasetStore, Sample
 from dosewise.io.validate import validate_image
 from dosewise.io.metadata import processing_record, provenance
@@ -21,6 +21,7 @@ __all__ = [
     "Sample",
     "atomic_write",
     "read_image",
+    "list_signals",
     "processing_record",
     "provenance",
     "read_mask",

@@ -41,13 +41,21 @@ def length_to_A(value: float, units: object) -> float | None:
     return float(value) * factor
 
 
-def pixel_size_from_axes(axes: Sequence[Mapping[str, Any]], rel_tol: float = 1e-4) -> float | None:
-    """Å/px of the two image axes (the last two), ``None`` if uncalibrated or not square."""
+SQUARE_PIXEL_RTOL = 1e-3
+"""Pixels whose two sizes differ by less than this (relative) count as square: drift-corrected
+and resampled files are off by 1e-4-1e-3; both sizes are kept in the metadata regardless."""
+
+
+def pixel_sizes_from_axes(axes: Sequence[Mapping[str, Any]]) -> tuple[float, float] | None:
+    """(y, x) Å/px of the two image axes (the last two), ``None`` if either is uncalibrated."""
     if len(axes) < 2:
         return None
-    sizes = [length_to_A(ax.get("scale", 1.0), ax.get("units")) for ax in axes[-2:]]
-    if sizes[0] is None or sizes[1] is None:
+    y, x = (length_to_A(ax.get("scale", 1.0), ax.get("units")) for ax in axes[-2:])
+    return None if y is None or x is None else (y, x)
+
+
+def square_pixel_A(sizes_yx_A: tuple[float, float] | None) -> float | None:
+    """The one pixel size of (nearly) square pixels (the x size), ``None`` if not square."""
+    if sizes_yx_A is None or not math.isclose(*sizes_yx_A, rel_tol=SQUARE_PIXEL_RTOL):
         return None
-    if not math.isclose(sizes[0], sizes[1], rel_tol=rel_tol):
-        return None
-    return sizes[1]
+    return sizes_yx_A[1]

@@ -15,8 +15,9 @@ import numpy as np
 import tifffile
 
 from dosewise.errors import DosewiseError, InputFileError, InvalidImageError
+from dosewise.io.calibration import square_pixel_A
 from dosewise.io.messages import one_line_reason
-from dosewise.io.readers import SUPPORTED_SUFFIXES, _imagej_pixel_size_A, read_image
+from dosewise.io.readers import SUPPORTED_SUFFIXES, _imagej_pixel_sizes_A, read_image
 from dosewise.io.validate import validate_image
 from dosewise.io.vendor import read_rsciio
 
@@ -83,7 +84,7 @@ def _tiff_frames(path: Path) -> tuple[int, Callable[[int], np.ndarray], float | 
     if first.keyframe.photometric == tifffile.PHOTOMETRIC.RGB or first.keyframe.samplesperpixel > 1:
         return None
     try:
-        pixel_size_A = _imagej_pixel_size_A(tif)
+        pixel_size_A = square_pixel_A(_imagej_pixel_sizes_A(tif))
     except Exception:
         pixel_size_A = None
     if len(series) > 1 and all((s.shape, s.dtype) == (first.shape, first.dtype) for s in series):

@@ -20,12 +20,13 @@ from PIL import Image
 
 from dosewise.errors import DosewiseError, InputFileError, InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-from dosewise.io.calibration import length_to_A
+from dosewise.io.calibration import length_to_A, square_pixel_A
 from dosewise.io.messages import one_line_reason
 from dosewise.io.metadata import jsonable
 from dosewise.io.raw import RawImage
 from dosewise.io.validate import validate_image
-from dosewise.io.vendor import read_hdf5, read_rsciio
+from dosewise.io.vendor import RSCIIO_PLUGINS, is_hyperspy_hdf5, read_hdf5, read_rsciio
+from dosewise.io.vendor import list_signals as list_vendor_signals
 
 FORMAT_BY_SUFFIX: dict[str, str] = {
     ".tif": "tiff",
@@ -48,15 +49,17 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(FORMAT_BY_SUFFIX))
 _LUMA_BT601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def read_image(path: str | Path, *, frame: int | None = None) -> EMImage:
+def read_image(path: str | Path, *, frame: int | None = None, signal: str | int | None = None) -> EMImage:
     """Read a micrograph or stack as float32 with its pixel size (Å/px) when the file has one.
 
     Colour images (RGB(A)) become gray by BT.601 luminance; use :func:`read_mask`
     for masks that keep classes in separate channels. ``frame`` picks one frame
-    of a stack (0-based); a 2-D image has the single frame 0.
+    of a stack (0-based); a 2-D image has the single frame 0. ``signal`` picks one signal
+    of a file that holds several (EMD, DM, SER, HSPY: its index or title, see
+    :func:`list_signals`); by default the first image signal.
     """
     path = Path(path)
-    raw = _load(path)
+    raw = _load(path, signal)
     data = _to_gray(raw.data) if raw.channels_last else raw.data
     data = validate_image(data, path)
     metadata = dict(raw.metadata)
@@ -101,7 +104,23 @@ def read_mask(path: str | Path) -> np.ndarray:
     return labels.astype(np.int32)
 
 
-def _load(path: Path) -> RawImage:
+def list_signals(path: str | Path) -> list[dict[str, object]]:
+    """Every signal of a vendor file (index, title, kind, shape); one image for other formats."""
+    path = Path(path)
+    fmt = _format_of(path)
+    if fmt in RSCIIO_PLUGINS or (fmt == "hdf5" and is_hyperspy_hdf5(path)):
+        try:
+            return list_vendor_signals(path, "hspy" if fmt == "hdf5" else fmt)
+        except DosewiseError:
+            raise
+        except Exception as exc:
+            raise InputFileError(f"cannot read {fmt} file: {one_line_reason(exc)}", path) from exc
+    image = read_image(path)
+    return [{"index": 0, "title": path.stem, "kind": "image" if image.n_frames == 1 else "image stack",
+             "shape": list(image.shape)}]
+
+
+def _format_of(path: Path) -> str:
     if not path.exists():
         raise InputFileError("file not found", path)
     if not path.is_file():
@@ -112,7 +131,19 @@ def _load(path: Path) -> RawImage:
         raise InputFileError(
             f"unknown file type {suffix}; supported: {', '.join(SUPPORTED_SUFFIXES)}", path
         )
+    return fmt
+
+
+def _load(path: Path, signal: str | int | None = None) -> RawImage:
+    fmt = _format_of(path)
+    if signal is not None and fmt not in RSCIIO_PLUGINS and fmt != "hdf5":
+        raise InvalidParameterError(f"--signal applies to files of several signals (DM3/DM4, EMD, SER, "
+                                    f"HSPY); a {fmt} file holds one image", path)
     try:
+        if fmt in RSCIIO_PLUGINS:
+            return read_rsciio(path, fmt, signal)
+        if fmt == "hdf5":
+            return read_hdf5(path, signal)
         return _READERS[fmt](path)
     except DosewiseError:
         raise
@@ -154,8 +185,11 @@ def _read_tiff(path: Path) -> RawImage:
             data = first.asarray()
             axes = first.axes
         is_rgb = first.keyframe.photometric == tifffile.PHOTOMETRIC.RGB
-        pixel_size_A = _imagej_pixel_size_A(tif)
+        sizes_yx_A = _imagej_pixel_sizes_A(tif)
+        pixel_size_A = square_pixel_A(sizes_yx_A)
         metadata = {"tiff_axes": axes, "n_pages": len(tif.pages), "n_series": len(series)}
+        if sizes_yx_A is not None:
+            metadata["pixel_size_yx_A"] = list(sizes_yx_A)
         if tif.imagej_metadata:
             metadata["imagej"] = jsonable(tif.imagej_metadata)
             metadata.update(_dosewise_provenance(tif.imagej_metadata.get("Info")))
@@ -177,7 +211,7 @@ def _dosewise_provenance(info: object) -> dict[str, object]:
             if key in carried}
 
 
-def _imagej_pixel_size_A(tif: tifffile.TiffFile) -> float | None:
+def _imagej_pixel_sizes_A(tif: tifffile.TiffFile) -> tuple[float, float] | None:
     """ImageJ names the unit of XResolution (pixels per unit). Plain TIFF resolution
     is a print DPI (72 px/inch on most of our files), not a sample calibration."""
     unit = (tif.imagej_metadata or {}).get("unit")
@@ -190,9 +224,9 @@ def _imagej_pixel_size_A(tif: tifffile.TiffFile) -> float | None:
         if px_per_unit == 0:
             return None
         sizes.append(length_to_A(denominator / px_per_unit, unit))
-    if sizes[0] is None or sizes[1] is None or not np.isclose(sizes[0], sizes[1], rtol=1e-4):
+    if sizes[0] is None or sizes[1] is None:
         return None
-    return sizes[0]
+    return sizes[1], sizes[0]  # (y, x): XResolution first
 
 
 _PNG_NATIVE_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"}
@@ -232,10 +266,5 @@ _READERS: dict[str, Callable[[Path], RawImage]] = {
     "png": _read_png,
     "npy": _read_npy,
     "mrc": _read_mrc,
-    "dm3": lambda path: read_rsciio(path, "dm3"),
-    "dm4": lambda path: read_rsciio(path, "dm4"),
-    "emd": lambda path: read_rsciio(path, "emd"),
-    "ser": lambda path: read_rsciio(path, "ser"),
-    "hspy": lambda path: read_rsciio(path, "hspy"),
-    "hdf5": read_hdf5,
 }
+"""Single-image formats; vendor formats (``RSCIIO_PLUGINS``) and HDF5 take a signal choice."""

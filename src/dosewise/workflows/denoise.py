@@ -95,11 +95,13 @@ def denoise_files(
     device: str = "auto",
     precision: Precision | str = Precision.fp32,
     output_format: OutputFormat | str = OutputFormat.tif,
+    signal: str | int | None = None,
 ) -> DenoiseResult:
     """Denoise each file of ``images`` into ``out_dir/<name>_denoised.tif`` (float32; stacks
     stay stacks; ``output_format="hspy"``: ``.hspy``), carrying the source's calibration,
     metadata and a processing record. Every output is planned before anything runs: two
-    inputs of one name, or an output that is an input, are refused."""
+    inputs of one name, or an output that is an input, are refused. ``signal``: which signal of
+    multi-signal files (index or title)."""
     suffix = _output_suffix(output_format)
     images = [Path(path) for path in images]
     out_dir = Path(out_dir)
@@ -122,7 +124,7 @@ def denoise_files(
     prepare_out_dir(out_dir)
     written = []
     for output, path in outputs.items():
-        image = read_image(path)
+        image = read_image(path, signal=signal)
         denoised = denoiser(image.data)
         record = processing_record("denoise", checkpoint, backend=denoiser.backend, precision=denoiser.precision)
         write_image(output, denoised, inputs=images, pixel_size_A=image.pixel_size_A,

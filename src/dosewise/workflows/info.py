@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dosewise.io import read_image
+from dosewise.io import list_signals, read_image
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,17 @@ class ImageInfo:
     max: float
     mean: float
     std: float
+    signals: list[dict[str, Any]]
+    """Every signal of the file (index, title, kind, shape): what ``--signal`` picks from."""
 
     def to_dict(self) -> dict[str, Any]:
         """The fields in order: the JSON object of ``dosewise info --json``."""
         return asdict(self)
 
 
-def image_info(path: str | Path) -> ImageInfo:
-    """Read ``path`` (any supported format) and summarise it."""
-    image = read_image(path)
+def image_info(path: str | Path, signal: str | int | None = None) -> ImageInfo:
+    """Read ``path`` (any supported format; ``signal`` of a multi-signal file) and summarise it."""
+    image = read_image(path, signal=signal)
     data = image.data
     return ImageInfo(
         file=str(path),
@@ -47,4 +49,5 @@ def image_info(path: str | Path) -> ImageInfo:
         max=float(data.max()),
         mean=float(data.mean()),
         std=float(data.std()),
+        signals=list_signals(path),
     )

@@ -97,6 +97,7 @@ def supersample_files(
     tile_px: int = 256,
     overlap_px: int = 64,
     device: str = "auto",
+    signal: str | int | None = None,
 ) -> SupersampleResult:
     """Fill in partial scans with the checkpoint ``model`` (``dosewise train supersample``; by
     default the shipped one): ``out_dir/<name>_supersampled.tif`` (float32) and a comparison
@@ -130,7 +131,7 @@ def supersample_files(
     prepare_out_dir(out_dir)
     written = []
     for output, path in outputs.items():
-        image = read_image(path, frame=0)
+        image = read_image(path, frame=0, signal=signal)
         data = image.data
         panels: dict[str, np.ndarray] = {}
         rmse_network = rmse_bilinear = None
