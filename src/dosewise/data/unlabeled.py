@@ -9,7 +9,6 @@ long pretraining run.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from dosewise.data.datasets import PairDataset
 from dosewise.data.normalise import Normalisation
 from dosewise.data.transforms import Compose, RandomCrop, RandomFlipRotate
 from dosewise.errors import DosewiseError, InputFileError, InvalidParameterError
-from dosewise.io import SUPPORTED_SUFFIXES, DatasetStore, read_image
+from dosewise.io import SUPPORTED_SUFFIXES, DatasetStore, image_files, read_image
 
 _MAX_SKIPS = 50
 
@@ -52,7 +51,7 @@ def find_sources(
     for folder in map(Path, folders):
         if not folder.is_dir():
             raise InputFileError("unlabeled image folder not found", folder)
-        found = sorted(_walk_images(folder))
+        found = image_files(folder, recursive=True)
         if not found:
             raise InputFileError(
                 f"no image files ({', '.join(sorted(SUPPORTED_SUFFIXES))}) under this folder", folder
@@ -67,16 +66,6 @@ def find_sources(
             raise InputFileError(f"store samples have no array {store_key!r}", store_path)
         sources += [Source(store_path, sample_id, store_key) for sample_id in ids]
     return sources
-
-
-def _walk_images(folder: Path) -> list[Path]:
-    suffixes = {s.lower() for s in SUPPORTED_SUFFIXES}
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and not d.endswith(".zarr")]
-        found += [Path(root, name) for name in files
-                  if not name.startswith(".") and Path(name).suffix.lower() in suffixes]
-    return found
 
 
 def read_source(source: Source, stores: dict[Path, DatasetStore]) -> np.ndarray:

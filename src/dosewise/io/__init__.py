@@ -10,6 +10,7 @@ processing record: ``provenance``) and never over an input;
 from dosewise.io.readers import SUPPORTED_SUFFIXES, list_signals, read_image, read_mask
 from dosewise.io.store import DatasetStore, Sample
 from dosewise.io.validate import validate_image
+from dosewise.io.discover import expand_inputs, image_files
 from dosewise.io.metadata import processing_record, provenance
 from dosewise.io.writers import WRITABLE_SUFFIXES, OutputFormat, atomic_write, write_image
 
@@ -20,6 +21,8 @@ __all__ = [
     "OutputFormat",
     "Sample",
     "atomic_write",
+    "expand_inputs",
+    "image_files",
     "read_image",
     "list_signals",
     "processing_record",

@@ -16,7 +16,7 @@ from typing import Any
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.infer.runtime import Backend, Precision
-from dosewise.io import SUPPORTED_SUFFIXES, OutputFormat, processing_record, provenance, read_image, write_image
+from dosewise.io import SUPPORTED_SUFFIXES, OutputFormat, expand_inputs, processing_record, provenance, read_image, write_image
 from dosewise.workflows._output import prepare_out_dir
 
 
@@ -103,7 +103,7 @@ def denoise_files(
     inputs of one name, or an output that is an input, are refused. ``signal``: which signal of
     multi-signal files (index or title)."""
     suffix = _output_suffix(output_format)
-    images = [Path(path) for path in images]
+    images = expand_inputs(images)
     out_dir = Path(out_dir)
     outputs: dict[Path, Path] = {}
     for path in images:

@@ -27,7 +27,7 @@ from dosewise.analysis.supersample_eval import (
 )
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.supersample import Supersampler, default_supersampler_path, full_grid
-from dosewise.io import atomic_write, processing_record, provenance, read_image, read_mask, write_image
+from dosewise.io import atomic_write, expand_inputs, processing_record, provenance, read_image, read_mask, write_image
 from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
 from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
@@ -108,7 +108,7 @@ def supersample_files(
     positions, ``offset`` on the full grid; the output is step times larger). With
     ``from_full`` the images are full scans, sub-sampled first and compared.
     """
-    images = [Path(path) for path in images]
+    images = expand_inputs(images)
     out_dir = Path(out_dir)
     model = Path(model) if model is not None else default_supersampler_path()
     if (mask is None) == (coverage is None):
