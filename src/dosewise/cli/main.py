@@ -21,6 +21,7 @@ from dosewise.cli.configs import configs_app, configs_copy, configs_list
 from dosewise.cli.demo import demo
 from dosewise.cli.denoise import denoise_command
 from dosewise.cli.dose_sweep import dose_study_command, dose_sweep_command
+from dosewise.cli.export import export_command
 from dosewise.cli.image import info, noise, subsample
 from dosewise.cli.models import models
 from dosewise.cli.mtf import fit_mtf
@@ -79,6 +80,7 @@ app.command("profile")(user_errors_exit_2(profile_command))
 app.command("supersample")(user_errors_exit_2(supersample_command))
 app.command("dose-sweep")(user_errors_exit_2(dose_sweep_command))
 app.command("dose-study")(user_errors_exit_2(dose_study_command))
+app.command("export")(user_errors_exit_2(export_command))
 app.command("demo")(user_errors_exit_2(demo))
 
 simulate_app.command("hrtem")(user_errors_exit_2(hrtem))

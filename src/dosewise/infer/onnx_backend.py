@@ -21,6 +21,7 @@ import hashlib
 import os
 import tempfile
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +42,13 @@ AGREEMENT = 1e-4
 
 
 def export_onnx(
-    network: nn.Module, path: str | Path, *, tile_px: int, source: str | Path | None = None
+    network: nn.Module, path: str | Path, *, tile_px: int, source: str | Path | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``network`` as ONNX to ``path`` (atomically), traced at ``(1, 1, tile_px, tile_px)``.
 
     The network itself is left untouched (a CPU copy is exported). ``source``
-    (the checkpoint) and ``tile_px`` are stored in the model's metadata.
+    (the checkpoint), ``tile_px`` and ``metadata`` are stored in the model's metadata.
     """
     import onnx
 
@@ -73,8 +75,8 @@ def export_onnx(
                 dynamo=False,
             )
         model = onnx.load(str(tmp))
-        metadata = {TILE_KEY: str(tile_px), SOURCE_KEY: str(source) if source else ""}
-        for key, value in metadata.items():
+        stored = {TILE_KEY: str(tile_px), SOURCE_KEY: str(source) if source else "", **(metadata or {})}
+        for key, value in stored.items():
             entry = model.metadata_props.add()
             entry.key, entry.value = key, value
         onnx.save(model, str(tmp))
