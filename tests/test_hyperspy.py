@@ -52,6 +52,16 @@ def test_a_lazy_stack_stays_lazy_and_computes_the_same() -> None:
     np.testing.assert_allclose(lazy.data, dw.denoise(signal, device="cpu").data, rtol=1e-5, atol=1e-5)
 
 
+def test_steps_accumulate_and_segment_gives_a_boolean_mask() -> None:
+    signal = calibrated_stack()
+    yy, xx = np.mgrid[:48, :56]
+    signal.data[:] = np.random.default_rng(2).poisson(np.where((yy - 24) ** 2 + (xx - 28) ** 2 < 100, 90, 200))
+    mask = dw.segment(dw.denoise(signal, device="cpu"), device="cpu")
+    assert mask.data.dtype == bool and axes(mask) == axes(signal)
+    assert [step["operation"] for step in mask.metadata.Processing.dosewise] == ["denoise", "segment"]
+    assert mask.data[:, 24, 28].all() and not mask.data[:, 2, 2].any()
+
+
 def test_supersample_makes_the_full_grid_with_finer_scales_and_keeps_the_probes() -> None:
     rng = np.random.default_rng(1)
     samples = hs.signals.Signal2D(rng.random((18, 22)).astype(np.float32))

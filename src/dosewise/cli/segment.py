@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json
 
 
 def segment_command(
     images: Annotated[list[Path], typer.Argument(help="Micrographs in any readable format (stacks: every frame).")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).")],
-    model: Annotated[Path, typer.Option(help="Checkpoint written by `dosewise train segment`.")],
+    model: Annotated[Path | None, typer.Option(
+        help="Checkpoint written by `dosewise train segment` (default: the shipped nanoparticle segmenter).")] = None,
     threshold: Annotated[
         float | None, typer.Option(help="Probability threshold (default: the model's, 0.5 unless set).")
     ] = None,
@@ -26,17 +27,20 @@ def segment_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     split_touching: Annotated[bool, typer.Option(
         help="Count touching particles one by one (watershed on the distance transform; writes _labels.tif).")] = False,
+    signal: SignalOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Probability map, binary mask (TIFF), overlay (PNG) and particles.csv for each image."""
+    from dosewise.infer.segmentation import default_segmenter_path
     from dosewise.workflows.segment import segment_files
 
     frames = segment_files(images, out_dir, model, threshold=threshold, tile_px=tile, overlap_px=overlap,
-                           device=device, split_touching=split_touching)
+                           device=device, split_touching=split_touching, signal=signal)
+    used = model if model is not None else default_segmenter_path()
     if as_json:
-        emit_json({"model": str(model), "out": str(out_dir), "images": [f.to_dict() for f in frames]})
+        emit_json({"model": str(used), "out": str(out_dir), "images": [f.to_dict() for f in frames]})
         return
-    table = Table(title=f"segmentation with {model.name}")
+    table = Table(title=f"segmentation with {used.name}")
     for column in ("image", "frame", "particles", "area fraction"):
         table.add_column(column, justify="right")
     for f in frames:

@@ -8,6 +8,7 @@ one the model was trained/validated with (Larsen et al. 2023 uses 0.9), else 0.5
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 from scipy.special import expit
 from torch import nn
 
+from dosewise.checkpoint import packaged_checkpoint
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
 from dosewise.analysis.particles import Particle, measure_particles
@@ -23,6 +25,14 @@ from dosewise.infer.predictor import TiledPredictor
 from dosewise.io import validate_image
 
 DEFAULT_THRESHOLD = 0.5
+
+DEFAULT_SEGMENTER = "segment-particles.ckpt"
+"""The shipped nanoparticle segmenter in ``dosewise/weights/`` (model card: segment-particles.md)."""
+
+
+def default_segmenter_path() -> Path:
+    """The shipped particle segmentation checkpoint; a one-line error when none is installed."""
+    return packaged_checkpoint(DEFAULT_SEGMENTER, "particle segmentation")
 
 
 class Normalisation(Protocol):

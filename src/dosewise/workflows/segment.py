@@ -17,9 +17,9 @@ import numpy as np
 from dosewise.analysis.particles import write_particles_csv
 from dosewise.checkpoint import load_model
 from dosewise.errors import InvalidParameterError
-from dosewise.infer.segmentation import segment
+from dosewise.infer.segmentation import default_segmenter_path, segment
 from dosewise.infer.tiling import required_overlap_px
-from dosewise.io import read_image, write_image
+from dosewise.io import expand_inputs, processing_record, provenance, read_image, write_image
 from dosewise.models import receptive_field_px
 from dosewise.report.overlay import overlay_png
 from dosewise.workflows._output import check_out_dir
@@ -47,25 +47,27 @@ class SegmentedFrame:
 def segment_files(
     images: Sequence[str | Path],
     out_dir: str | Path,
-    model: str | Path,
+    model: str | Path | None = None,
     *,
     threshold: float | None = None,
     tile_px: int = 512,
     overlap_px: int | None = None,
     device: str = "auto",
     split_touching: bool = False,
+    signal: str | int | None = None,
 ) -> list[SegmentedFrame]:
     """Segment every frame of ``images`` with the checkpoint ``model`` (``dosewise train
     segment``); write ``<stem>_mask.tif``, ``_probability.tif``, ``_overlay.png`` and
     ``_particles.csv`` per frame (stacks: ``<stem>_frameNNNN_*``) into ``out_dir``.
 
+    ``model`` defaults to the shipped nanoparticle segmenter (bright-field TEM and ADF-STEM);
     ``threshold`` defaults to the model's; ``overlap_px`` to enough for the receptive
     field (at most half a tile). ``split_touching``: touching particles are counted one by one
     (watershed on the distance transform) and ``<stem>_labels.tif`` holds their instance labels.
     """
-    images = [Path(path) for path in images]
+    images = expand_inputs(images)
     out_dir = Path(out_dir)
-    model = Path(model)
+    model = Path(model) if model is not None else default_segmenter_path()
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise InvalidParameterError(f"--threshold must lie in (0, 1), got {threshold}")
     if tile_px < 16:
@@ -79,19 +81,20 @@ def segment_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = []
     for path in images:
-        image = read_image(path)
+        image = read_image(path, signal=signal)
         for index in range(image.n_frames):
             frame = image.frame(index)
             stem = path.stem if image.n_frames == 1 else f"{path.stem}_frame{index:04d}"
             result = segment(frame, loaded, threshold=threshold, tile_px=tile_px, overlap_px=overlap_px,
                              device=device, split_touching=split_touching)
+            carried = provenance(frame.metadata, path, processing_record(
+                "segment", model, threshold=result.threshold, split_touching=split_touching))
+            calibrated = {"inputs": images, "pixel_size_A": frame.pixel_size_A, "metadata": carried}
             if result.labels is not None:
-                write_image(out_dir / f"{stem}_labels.tif", result.labels.astype(np.float32), inputs=images,
-                            pixel_size_A=frame.pixel_size_A)
+                write_image(out_dir / f"{stem}_labels.tif", result.labels.astype(np.float32), **calibrated)
             mask = out_dir / f"{stem}_mask.tif"
-            write_image(mask, result.mask.astype(np.float32), inputs=images, pixel_size_A=frame.pixel_size_A)
-            probability = write_image(out_dir / f"{stem}_probability.tif", result.probability, inputs=images,
-                                      pixel_size_A=frame.pixel_size_A)
+            write_image(mask, result.mask.astype(np.float32), **calibrated)
+            probability = write_image(out_dir / f"{stem}_probability.tif", result.probability, **calibrated)
             overlay = overlay_png(out_dir / f"{stem}_overlay.png", frame.data, result.mask, inputs=images)
             table = write_particles_csv(out_dir / f"{stem}_particles.csv", result.particles, inputs=images)
             frames.append(SegmentedFrame(image=path, frame=index, particles=len(result.particles),
