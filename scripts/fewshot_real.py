@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,8 +106,10 @@ def write_pairs(folder: Path, pairs: list[tuple[np.ndarray, np.ndarray]]) -> Pat
     return folder
 
 
-def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epochs: int) -> list[dict[str, object]]:
-    """One fine-tuning run and its snapshots' test Dice."""
+def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epochs: int,
+        snapshots: tuple[int, ...] = SNAPSHOT_EPOCHS) -> list[dict[str, object]]:
+    """One fine-tuning run and the test Dice of its best-so-far checkpoints at ``snapshots``
+    epochs; each row also holds the run's training seconds per epoch."""
     pool, test = source.split()
     candidates = tiles(pool)
     order = np.random.default_rng(seed).permutation(len(candidates))
@@ -119,19 +122,22 @@ def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epo
     config = finetune_config("segment", {"images_dir": train_dir, "masks_dir": train_dir,
                                          "val_images_dir": val_dir, "val_masks_dir": val_dir,
                                          "repeats": EPOCH_CROPS // k}, init=init, model=model,
-                             overrides={"epochs": epochs, "checkpoint_every_n_epochs": 5, "batch_size": 8,
+                             overrides={"epochs": epochs, "batch_size": 8,
+                                        "checkpoint_every_n_epochs": 1 if any(e % 5 for e in snapshots) else 5,
                                         "out_dir": str(run_dir), "seed": seed, "device": "auto",
                                         "data": {"crop_px": TILE_PX}})
+    started = time.perf_counter()
     result = train(config, progress=False)
+    seconds_per_epoch = (time.perf_counter() - started) / epochs
     rows = []
     for snapshot in sorted((result.out_dir / "checkpoints").glob("best_epoch*.ckpt")):
         epoch = int(snapshot.stem.removeprefix("best_epoch"))
-        if epoch not in SNAPSHOT_EPOCHS:
+        if epoch not in snapshots:
             continue
         network = load_model(snapshot)
         score = float(np.mean([100 * dice(network.predict(image) > 0.5, mask > 0) for image, mask in test]))
         rows.append({"source": source.name, "k": k, "init": init, "model": model, "seed": seed,
-                     "epoch": epoch, "dice": round(score, 2)})
+                     "epoch": epoch, "dice": round(score, 2), "seconds_per_epoch": round(seconds_per_epoch, 2)})
     return rows
 
 
@@ -141,7 +147,7 @@ def trivial_rows(source: Source) -> list[dict[str, object]]:
     _, test = source.split()
     score = float(np.mean([100 * dice(np.ones_like(mask, bool), mask > 0) for _, mask in test]))
     return [{"source": source.name, "k": k, "init": "all-foreground", "model": "-", "seed": 0, "epoch": epoch,
-             "dice": round(score, 2)} for k in (1, 2, 4) for epoch in SNAPSHOT_EPOCHS]
+             "dice": round(score, 2), "seconds_per_epoch": 0.0} for k in (1, 2, 4) for epoch in SNAPSHOT_EPOCHS]
 
 
 def summarise(rows: list[dict[str, object]], out: Path) -> Path:
