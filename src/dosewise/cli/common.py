@@ -25,6 +25,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=Enum)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
+OverwriteFlag = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace outputs that are already there (default: refuse, before any work).")]
+SkipExistingFlag = Annotated[bool, typer.Option(
+    "--skip-existing", help="Leave inputs whose outputs are already there (resume a batch).")]
 SignalOption = Annotated[str | None, typer.Option(
     "--signal", help="Which signal of a multi-signal file (EMD, DM, SER, HSPY): its index or title "
     "(`dosewise info FILE` lists them; default: the first image).")]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json
 from dosewise.infer.runtime import Backend, Precision
 
 ModelOption = Annotated[
@@ -43,15 +43,18 @@ def denoise_command(
     output_format: Annotated[str, typer.Option(
         "--format", help="tif (ImageJ TIFF, metadata as JSON in Info) or hspy (HyperSpy: axes and metadata).")] = "tif",
     signal: SignalOption = None,
+    overwrite: OverwriteFlag = False,
+    skip_existing: SkipExistingFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Denoise each image into <OUT>/<name>_denoised.tif (float32; stacks stay stacks), keeping
     the source's calibration and metadata and recording the processing."""
+    from dosewise.workflows._output import existing_policy
     from dosewise.workflows.denoise import denoise_files
 
     result = denoise_files(images, out_dir, model=model, backend=backend, tile_px=tile, overlap_px=overlap,
                            batch_size=batch_size, device=device, precision=precision, output_format=output_format,
-                           signal=signal)
+                           signal=signal, existing=existing_policy(overwrite, skip_existing))
     if as_json:
         emit_json(result.to_dict())
         return
@@ -61,4 +64,5 @@ def denoise_command(
     for row in result.images:
         table.add_row(row.image.name, str(row.frames), "x".join(map(str, row.shape)), row.output.name)
     console.print(table)
-    console.print(f"wrote {len(result.images)} file(s) to {out_dir}")
+    console.print(f"wrote {len(result.images)} file(s) to {out_dir}"
+                  + (f"; skipped {len(result.skipped)} whose output was there" if result.skipped else ""))

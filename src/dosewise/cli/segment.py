@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json
 
 
 def segment_command(
@@ -28,14 +28,18 @@ def segment_command(
     split_touching: Annotated[bool, typer.Option(
         help="Count touching particles one by one (watershed on the distance transform; writes _labels.tif).")] = False,
     signal: SignalOption = None,
+    overwrite: OverwriteFlag = False,
+    skip_existing: SkipExistingFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Probability map, binary mask (TIFF), overlay (PNG) and particles.csv for each image."""
     from dosewise.infer.segmentation import default_segmenter_path
+    from dosewise.workflows._output import existing_policy
     from dosewise.workflows.segment import segment_files
 
     frames = segment_files(images, out_dir, model, threshold=threshold, tile_px=tile, overlap_px=overlap,
-                           device=device, split_touching=split_touching, signal=signal)
+                           device=device, split_touching=split_touching, signal=signal,
+                           existing=existing_policy(overwrite, skip_existing))
     used = model if model is not None else default_segmenter_path()
     if as_json:
         emit_json({"model": str(used), "out": str(out_dir), "images": [f.to_dict() for f in frames]})

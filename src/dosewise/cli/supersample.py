@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json, recipe, report_training
+from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json, recipe, report_training
 from dosewise.config.choices import SupersamplerKind
 from dosewise.errors import InvalidParameterError
 
@@ -86,14 +86,17 @@ def supersample_command(
     overlap: Annotated[int, typer.Option(help="Tile overlap in pixels; half of it is discarded at inner tile edges.")] = 64,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     signal: SignalOption = None,
+    overwrite: OverwriteFlag = False,
+    skip_existing: SkipExistingFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Fill in partial STEM scans: <name>_supersampled.tif (float32) and a comparison PNG per image."""
+    from dosewise.workflows._output import existing_policy
     from dosewise.workflows.supersample import supersample_files
 
     result = supersample_files(images, out_dir, model, mask=mask, coverage=coverage, offset=offset,
                                from_full=from_full, tile_px=tile, overlap_px=overlap, device=device,
-                               signal=signal)
+                               signal=signal, existing=existing_policy(overwrite, skip_existing))
     if as_json:
         emit_json(result.to_dict())
         return

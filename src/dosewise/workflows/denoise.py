@@ -17,7 +17,7 @@ from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.infer.runtime import Backend, Precision
 from dosewise.io import SUPPORTED_SUFFIXES, OutputFormat, expand_inputs, processing_record, provenance, read_image, write_image
-from dosewise.workflows._output import prepare_out_dir
+from dosewise.workflows._output import Existing, inputs_to_run, prepare_out_dir
 
 
 def make_denoiser(
@@ -75,12 +75,14 @@ class DenoiseResult:
     precision: str
     out_dir: Path
     images: list[DenoisedFile] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    """Inputs left out because their output was there (``existing="skip"``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``dosewise denoise --json``."""
         return {"model": str(self.model), "backend": self.backend, "device": self.device,
                 "precision": self.precision, "out": str(self.out_dir),
-                "images": [image.to_dict() for image in self.images]}
+                "images": [image.to_dict() for image in self.images], "skipped": [str(p) for p in self.skipped]}
 
 
 def denoise_files(
@@ -96,12 +98,14 @@ def denoise_files(
     precision: Precision | str = Precision.fp32,
     output_format: OutputFormat | str = OutputFormat.tif,
     signal: str | int | None = None,
+    existing: Existing | str = Existing.refuse,
 ) -> DenoiseResult:
     """Denoise each file of ``images`` into ``out_dir/<name>_denoised.tif`` (float32; stacks
     stay stacks; ``output_format="hspy"``: ``.hspy``), carrying the source's calibration,
     metadata and a processing record. Every output is planned before anything runs: two
     inputs of one name, or an output that is an input, are refused. ``signal``: which signal of
-    multi-signal files (index or title)."""
+    multi-signal files (index or title). ``existing``: an output already there is refused
+    (default), overwritten, or its input skipped."""
     suffix = _output_suffix(output_format)
     images = expand_inputs(images)
     out_dir = Path(out_dir)
@@ -119,11 +123,14 @@ def denoise_files(
             if source.exists() and output.exists() and source.resolve() == output.resolve():
                 raise OutputFileError(f"refusing to overwrite input file {source}", output)
         outputs[output] = path
+    run = set(inputs_to_run({path: [output] for output, path in outputs.items()}, existing))
     denoiser, checkpoint = make_denoiser(model, backend=backend, tile_px=tile_px, overlap_px=overlap_px,
                                          batch_size=batch_size, device=device, precision=precision)
     prepare_out_dir(out_dir)
     written = []
     for output, path in outputs.items():
+        if path not in run:
+            continue
         image = read_image(path, signal=signal)
         denoised = denoiser(image.data)
         record = processing_record("denoise", checkpoint, backend=denoiser.backend, precision=denoiser.precision)
@@ -132,7 +139,8 @@ def denoise_files(
         written.append(DenoisedFile(image=path, frames=image.n_frames, shape=tuple(image.data.shape[-2:]),
                                     output=output, min=float(denoised.min()), max=float(denoised.max())))
     return DenoiseResult(model=checkpoint, backend=denoiser.backend, device=denoiser.device,
-                         precision=denoiser.precision, out_dir=out_dir, images=written)
+                         precision=denoiser.precision, out_dir=out_dir, images=written,
+                         skipped=[path for path in outputs.values() if path not in run])
 
 
 def _output_suffix(output_format: OutputFormat | str) -> str:

@@ -22,7 +22,7 @@ from dosewise.infer.tiling import required_overlap_px
 from dosewise.io import expand_inputs, processing_record, provenance, read_image, write_image
 from dosewise.models import receptive_field_px
 from dosewise.report.overlay import overlay_png
-from dosewise.workflows._output import check_out_dir
+from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ def segment_files(
     device: str = "auto",
     split_touching: bool = False,
     signal: str | int | None = None,
+    existing: Existing | str = Existing.refuse,
 ) -> list[SegmentedFrame]:
     """Segment every frame of ``images`` with the checkpoint ``model`` (``dosewise train
     segment``); write ``<stem>_mask.tif``, ``_probability.tif``, ``_overlay.png`` and
@@ -64,6 +65,7 @@ def segment_files(
     ``threshold`` defaults to the model's; ``overlap_px`` to enough for the receptive
     field (at most half a tile). ``split_touching``: touching particles are counted one by one
     (watershed on the distance transform) and ``<stem>_labels.tif`` holds their instance labels.
+    ``existing``: outputs already there are refused (default), overwritten, or their input skipped.
     """
     images = expand_inputs(images)
     out_dir = Path(out_dir)
@@ -78,9 +80,10 @@ def segment_files(
     if overlap_px is None:
         overlap_px = min(required_overlap_px(receptive_field_px(loaded.model_config)), tile_px // 2)
     check_out_dir(out_dir)
+    run = set(inputs_to_run({path: _first_outputs(out_dir, path.stem) for path in images}, existing))
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = []
-    for path in images:
+    for path in [p for p in images if p in run]:
         image = read_image(path, signal=signal)
         for index in range(image.n_frames):
             frame = image.frame(index)
@@ -101,3 +104,12 @@ def segment_files(
                                          area_fraction=float(result.mask.mean()), mask=mask,
                                          probability=probability, overlay=overlay, particles_csv=table))
     return frames
+
+
+SEGMENT_OUTPUTS = ("_mask.tif", "_probability.tif", "_overlay.png", "_particles.csv", "_labels.tif")
+
+
+def _first_outputs(out_dir: Path, stem: str) -> list[Path]:
+    """The files of a file's (first) frame, single image or stack: enough to tell that a file was
+    segmented into ``out_dir`` before."""
+    return [out_dir / f"{stem}{part}{suffix}" for part in ("", "_frame0000") for suffix in SEGMENT_OUTPUTS]

@@ -31,7 +31,7 @@ from dosewise.io import atomic_write, expand_inputs, processing_record, provenan
 from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
 from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
-from dosewise.workflows._output import check_out_dir, prepare_out_dir
+from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run, prepare_out_dir
 
 
 def coverage_steps(coverages: Sequence[str | float] | None) -> list[int] | None:
@@ -79,10 +79,13 @@ class SupersampleResult:
     model: Path
     out_dir: Path
     images: list[SupersampledFile] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    """Inputs left out because their outputs were there (``existing="skip"``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``dosewise supersample --json``."""
-        return {"model": str(self.model), "out": str(self.out_dir), "images": [i.to_dict() for i in self.images]}
+        return {"model": str(self.model), "out": str(self.out_dir), "images": [i.to_dict() for i in self.images],
+                "skipped": [str(p) for p in self.skipped]}
 
 
 def supersample_files(
@@ -98,6 +101,7 @@ def supersample_files(
     overlap_px: int = 64,
     device: str = "auto",
     signal: str | int | None = None,
+    existing: Existing | str = Existing.refuse,
 ) -> SupersampleResult:
     """Fill in partial scans with the checkpoint ``model`` (``dosewise train supersample``; by
     default the shipped one): ``out_dir/<name>_supersampled.tif`` (float32) and a comparison
@@ -127,10 +131,14 @@ def supersample_files(
         if path.exists() and output.exists() and path.resolve() == output.resolve():
             raise OutputFileError(f"refusing to overwrite input file {path}", output)
         outputs[output] = path
+    run = set(inputs_to_run({path: [output, output.with_suffix(".png")] for output, path in outputs.items()},
+                            existing))
     supersampler = Supersampler(model, device=device, tile_px=tile_px, overlap_px=overlap_px)
     prepare_out_dir(out_dir)
     written = []
     for output, path in outputs.items():
+        if path not in run:
+            continue
         image = read_image(path, frame=0, signal=signal)
         data = image.data
         panels: dict[str, np.ndarray] = {}
@@ -167,7 +175,8 @@ def supersample_files(
         written.append(SupersampledFile(image=path, output=output, shape=tuple(filled.image.shape), figure=figure,
                                         trust=filled.trust, rmse_network=rmse_network,
                                         rmse_bilinear=rmse_bilinear))
-    return SupersampleResult(model=model, out_dir=out_dir, images=written)
+    return SupersampleResult(model=model, out_dir=out_dir, images=written,
+                             skipped=[path for path in outputs.values() if path not in run])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""One policy for outputs that are already there, in every restoring command: refused before any
+work (the earlier result is never lost silently), replaced with --overwrite, or the input skipped
+with --skip-existing (a batch resumed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.helpers.cli import assert_one_line_error, invoke
+
+COMMANDS = {
+    "denoise": (["--device", "cpu"], "a_denoised.tif"),
+    "segment": (["--device", "cpu"], "a_mask.tif"),
+    "supersample": (["--coverage", "1/16", "--device", "cpu"], "a_supersampled.tif"),
+}
+
+
+@pytest.fixture
+def two_images(tmp_path: Path) -> list[Path]:
+    rng = np.random.default_rng(0)
+    paths = [tmp_path / "a.tif", tmp_path / "b.tif"]
+    for path in paths:
+        tifffile.imwrite(path, rng.poisson(20.0, (40, 48)).astype(np.float32))
+    return paths
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_an_existing_output_is_refused_then_overwritten_or_skipped(command: str, two_images: list[Path],
+                                                                   tmp_path: Path) -> None:
+    options, first_output = COMMANDS[command]
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = out / first_output
+    earlier.write_bytes(b"an earlier result")
+    refused = invoke(command, *map(str, two_images), "-o", str(out), *options)
+    assert_one_line_error(refused, "exists already", "--overwrite", "--skip-existing")
+    assert earlier.read_bytes() == b"an earlier result" and sorted(p.name for p in out.iterdir()) == [first_output]
+
+    skipped = invoke(command, *map(str, two_images), "-o", str(out), *options, "--skip-existing", "--json")
+    assert skipped.exit_code == 0, skipped.output
+    assert earlier.read_bytes() == b"an earlier result"
+    assert any(p.name.startswith("b_") for p in out.iterdir())
+    if command != "segment":
+        assert json.loads(skipped.stdout)["skipped"] == [str(two_images[0])]
+
+    replaced = invoke(command, *map(str, two_images), "-o", str(out), *options, "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    assert earlier.read_bytes() != b"an earlier result"
+
+
+def test_overwrite_and_skip_existing_together_are_one_line(two_images: list[Path], tmp_path: Path) -> None:
+    result = invoke("denoise", str(two_images[0]), "-o", str(tmp_path / "out"), "--overwrite", "--skip-existing")
+    assert_one_line_error(result, "not both")
