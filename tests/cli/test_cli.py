@@ -39,7 +39,7 @@ def test_info_reads_real_dm3_pixel_size(real_data_dir: Path) -> None:
 
 def test_noise_mean_equals_dose_per_px(tmp_path: Path, flat_npy: Path) -> None:
     out = tmp_path / "noisy.npy"
-    result = invoke("noise", flat_npy, "-o", out, "--dose", 20, "--pixel-size", 0.5, "--seed", 3, "--json")
+    result = invoke("noise", flat_npy, "--output", out, "--dose", 20, "--pixel-size", 0.5, "--seed", 3, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["dose_e_per_px"] == pytest.approx(5.0)
@@ -52,7 +52,7 @@ def test_noise_mean_equals_dose_per_px(tmp_path: Path, flat_npy: Path) -> None:
 def test_noise_with_preset_is_seeded(tmp_path: Path, flat_npy: Path) -> None:
     outputs = []
     for name in ("a.npy", "b.npy"):
-        result = invoke("noise", flat_npy, "-o", tmp_path / name, "--dose", 3, "--dose-unit", "e/px",
+        result = invoke("noise", flat_npy, "--output", tmp_path / name, "--dose", 3, "--dose-unit", "e/px",
                         "--mtf", "mtf3", "--seed", 11, "--json")
         assert result.exit_code == 0, result.output
         outputs.append(np.load(tmp_path / name))
@@ -64,7 +64,7 @@ def test_noise_with_preset_is_seeded(tmp_path: Path, flat_npy: Path) -> None:
 
 def test_noise_needs_pixel_size_for_dose_per_area(tmp_path: Path, flat_npy: Path) -> None:
     out = tmp_path / "noisy.tif"
-    result = invoke("noise", flat_npy, "-o", out, "--dose", 100)
+    result = invoke("noise", flat_npy, "--output", out, "--dose", 100)
     assert_one_line_error(result, "flat.npy", "pixel size")
     assert not out.exists()
 
@@ -72,14 +72,14 @@ def test_noise_needs_pixel_size_for_dose_per_area(tmp_path: Path, flat_npy: Path
 @pytest.mark.parametrize("dose", ["0", "-5"])
 def test_noise_rejects_non_positive_dose(tmp_path: Path, flat_npy: Path, dose: str) -> None:
     out = tmp_path / "noisy.tif"
-    result = invoke("noise", flat_npy, "-o", out, "--dose", dose, "--dose-unit", "e/px")
+    result = invoke("noise", flat_npy, "--output", out, "--dose", dose, "--dose-unit", "e/px")
     assert_one_line_error(result, "dose")
     assert not out.exists()
 
 
 def test_noise_refuses_to_overwrite_its_input(flat_npy: Path) -> None:
     before = np.load(flat_npy)
-    result = invoke("noise", flat_npy, "-o", flat_npy, "--dose", 5, "--dose-unit", "e/px")
+    result = invoke("noise", flat_npy, "--output", flat_npy, "--dose", 5, "--dose-unit", "e/px")
     assert_one_line_error(result, "flat.npy")
     np.testing.assert_array_equal(np.load(flat_npy), before)
 
@@ -107,7 +107,7 @@ def test_bad_inputs_give_one_line_and_no_output(tmp_path: Path) -> None:
     ]
     for path, name in cases:
         out = tmp_path / "out.tif"
-        result = invoke("noise", path, "-o", out, "--dose", 5, "--dose-unit", "e/px")
+        result = invoke("noise", path, "--output", out, "--dose", 5, "--dose-unit", "e/px")
         assert_one_line_error(result, name)
         assert not out.exists()
         assert_one_line_error(invoke("info", path), name)
@@ -141,7 +141,7 @@ def test_subsample_keeps_every_fifth_probe(tmp_path: Path) -> None:
     path = tmp_path / "stem.npy"
     np.save(path, image)
     out, mask_out = tmp_path / "partial.npy", tmp_path / "mask.npy"
-    result = invoke("subsample", path, "-o", out, "--coverage", "1/25", "--mask-out", mask_out, "--json")
+    result = invoke("subsample", path, "--output", out, "--coverage", "1/25", "--mask-out", mask_out, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["step"] == 5
@@ -153,13 +153,13 @@ def test_subsample_keeps_every_fifth_probe(tmp_path: Path) -> None:
 
 def test_subsample_rejects_coverage_that_is_not_a_square(tmp_path: Path, flat_npy: Path) -> None:
     out = tmp_path / "partial.npy"
-    result = invoke("subsample", flat_npy, "-o", out, "--coverage", "1/20")
+    result = invoke("subsample", flat_npy, "--output", out, "--coverage", "1/20")
     assert_one_line_error(result, "1/20")
     assert not out.exists()
 
 
 def test_written_tiff_reads_back(tmp_path: Path, flat_npy: Path) -> None:
     out = tmp_path / "noisy.tif"
-    result = invoke("noise", flat_npy, "-o", out, "--dose", 5, "--dose-unit", "e/px")
+    result = invoke("noise", flat_npy, "--output", out, "--dose", 5, "--dose-unit", "e/px")
     assert result.exit_code == 0, result.output
     assert read_image(out).shape == (128, 96)

@@ -56,3 +56,16 @@ def test_an_existing_output_is_refused_then_overwritten_or_skipped(command: str,
 def test_overwrite_and_skip_existing_together_are_one_line(two_images: list[Path], tmp_path: Path) -> None:
     result = invoke("denoise", str(two_images[0]), "-o", str(tmp_path / "out"), "--overwrite", "--skip-existing")
     assert_one_line_error(result, "not both")
+
+
+def test_o_is_always_a_folder_and_output_names_one_file(two_images: list[Path], tmp_path: Path) -> None:
+    result = invoke("noise", str(two_images[0]), "-o", str(tmp_path / "out"), "--dose", "5", "--dose-unit", "e/px")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "a_noisy.tif").is_file()
+    result = invoke("subsample", str(two_images[0]), "-o", str(tmp_path / "out"), "--coverage", "1/16")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "a_partial.tif").is_file()
+    assert_one_line_error(invoke("noise", str(two_images[0]), "-o", str(tmp_path / "x.tif"), "--dose", "5"),
+                          "-o names a folder", "--output")
+    assert not (tmp_path / "x.tif").exists()
+    assert_one_line_error(invoke("subsample", str(two_images[0]), "--coverage", "1/16"), "-o FOLDER", "--output FILE")

@@ -50,7 +50,7 @@ def test_fit_mtf_dose_series_writes_figures_csv_and_preset(tmp_path: Path, vacuu
 
     clean = tmp_path / "clean.npy"
     np.save(clean, np.ones((64, 64), np.float32))
-    noisy = invoke("noise", clean, "-o", tmp_path / "noisy.npy", "--dose", 5, "--dose-unit", "e/px",
+    noisy = invoke("noise", clean, "--output", tmp_path / "noisy.npy", "--dose", 5, "--dose-unit", "e/px",
                    "--mtf", preset, "--json")
     assert noisy.exit_code == 0, noisy.output
     drawn = json.loads(noisy.stdout)

@@ -15,7 +15,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from dosewise.errors import DosewiseError, missing_extra
+from dosewise.errors import DosewiseError, InvalidParameterError, OutputFileError, missing_extra
 
 if TYPE_CHECKING:
     from dosewise.config.base import Recipe
@@ -29,6 +29,29 @@ OverwriteFlag = Annotated[bool, typer.Option(
     "--overwrite", help="Replace outputs that are already there (default: refuse, before any work).")]
 SkipExistingFlag = Annotated[bool, typer.Option(
     "--skip-existing", help="Leave inputs whose outputs are already there (resume a batch).")]
+OutDirOption = Annotated[Path | None, typer.Option(
+    "-o", "--out", help="Output folder (created if missing); the file is named after the input.")]
+OutputFileOption = Annotated[Path | None, typer.Option("--output", help="Output file (.tif, .npy, .png, .hspy).")]
+
+
+def output_path(out_dir: Path | None, output: Path | None, input_path: Path, tag: str) -> Path:
+    """The one file a command writes: ``--output FILE``, or ``<out_dir>/<input stem>_<tag>.tif``.
+    ``-o`` always names a folder, as in every other command; ``-o x.tif`` is refused in one line
+    rather than becoming a folder called ``x.tif``."""
+    from dosewise.io import WRITABLE_SUFFIXES
+
+    if (out_dir is None) == (output is None):
+        raise InvalidParameterError("give -o FOLDER (the file is named after the input) or --output FILE")
+    if out_dir is None:
+        return output  # type: ignore[return-value]
+    if out_dir.suffix.lower() in WRITABLE_SUFFIXES and not out_dir.is_dir():
+        raise InvalidParameterError(f"-o names a folder, not a file ({out_dir}); write one file with --output {out_dir}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFileError("exists and is not a folder", out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir / f"{input_path.stem}_{tag}.tif"
+
+
 SignalOption = Annotated[str | None, typer.Option(
     "--signal", help="Which signal of a multi-signal file (EMD, DM, SER, HSPY): its index or title "
     "(`dosewise info FILE` lists them; default: the first image).")]

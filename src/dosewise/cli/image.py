@@ -10,7 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, SignalOption, console, emit_json
+from dosewise.cli.common import (
+    JsonFlag,
+    OutDirOption,
+    OutputFileOption,
+    SignalOption,
+    console,
+    emit_json,
+    output_path,
+)
 from dosewise.units import DoseUnit
 
 
@@ -41,8 +49,9 @@ def info(
 
 def noise(
     input_path: Annotated[Path, typer.Argument(metavar="IN", help="Clean image (its mean is taken as intensity 1).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file (.tif, .npy, .png).")],
     dose: Annotated[float, typer.Option(help="Frame dose, in the unit of --dose-unit.")],
+    out_dir: OutDirOption = None,
+    output: OutputFileOption = None,
     dose_unit: Annotated[DoseUnit, typer.Option(help="Unit of --dose.")] = DoseUnit.per_A2,
     pixel_size: Annotated[
         float | None, typer.Option("--pixel-size", help="Pixel size in Å/px (overrides the file's).")
@@ -59,7 +68,7 @@ def noise(
     """Add detector noise (Larsen et al. 2023, eq. 3): MTF[Poisson(dose · I)] + Poisson(N0)."""
     from dosewise.workflows.noise import add_detector_noise
 
-    result = add_detector_noise(input_path, output, dose=dose, dose_unit=dose_unit, pixel_size_A=pixel_size,
+    result = add_detector_noise(input_path, output_path(out_dir, output, input_path, "noisy"), dose=dose, dose_unit=dose_unit, pixel_size_A=pixel_size,
                                 mtf=mtf, readout_n0_e_per_px=readout, seed=seed)
     if as_json:
         emit_json(result.to_dict())
@@ -69,8 +78,9 @@ def noise(
 
 def subsample(
     input_path: Annotated[Path, typer.Argument(metavar="IN", help="Full STEM image.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file (.tif, .npy, .png).")],
     coverage: Annotated[str, typer.Option(help="Probe coverage 1/s², e.g. 1/25.")],
+    out_dir: OutDirOption = None,
+    output: OutputFileOption = None,
     offset: Annotated[tuple[int, int], typer.Option(help="Grid offset (row, column) of the first probe.")] = (0, 0),
     samples_only: Annotated[
         bool, typer.Option("--samples-only", help="Write only the small image of kept probe positions.")
@@ -82,7 +92,7 @@ def subsample(
     neighbour."""
     from dosewise.workflows.subsample import subsample_file
 
-    result = subsample_file(input_path, output, coverage=coverage, offset=offset, samples_only=samples_only,
+    result = subsample_file(input_path, output_path(out_dir, output, input_path, "partial"), coverage=coverage, offset=offset, samples_only=samples_only,
                             mask_out=mask_out)
     if as_json:
         emit_json(result.to_dict())
