@@ -69,3 +69,9 @@ def test_o_is_always_a_folder_and_output_names_one_file(two_images: list[Path], 
                           "-o names a folder", "--output")
     assert not (tmp_path / "x.tif").exists()
     assert_one_line_error(invoke("subsample", str(two_images[0]), "--coverage", "1/16"), "-o FOLDER", "--output FILE")
+
+
+def test_a_batch_reports_json_on_stdout_alone_with_progress_on_stderr(two_images: list[Path], tmp_path: Path) -> None:
+    result = invoke("denoise", *map(str, two_images), "-o", str(tmp_path / "out"), "--device", "cpu", "--json")
+    assert result.exit_code == 0, result.output
+    assert [Path(i["image"]).name for i in json.loads(result.stdout)["images"]] == ["a.tif", "b.tif"]

@@ -54,7 +54,7 @@ def denoise_command(
 
     result = denoise_files(images, out_dir, model=model, backend=backend, tile_px=tile, overlap_px=overlap,
                            batch_size=batch_size, device=device, precision=precision, output_format=output_format,
-                           signal=signal, existing=existing_policy(overwrite, skip_existing))
+                           signal=signal, existing=existing_policy(overwrite, skip_existing), progress=True)
     if as_json:
         emit_json(result.to_dict())
         return

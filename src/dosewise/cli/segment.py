@@ -39,7 +39,7 @@ def segment_command(
 
     frames = segment_files(images, out_dir, model, threshold=threshold, tile_px=tile, overlap_px=overlap,
                            device=device, split_touching=split_touching, signal=signal,
-                           existing=existing_policy(overwrite, skip_existing))
+                           existing=existing_policy(overwrite, skip_existing), progress=True)
     used = model if model is not None else default_segmenter_path()
     if as_json:
         emit_json({"model": str(used), "out": str(out_dir), "images": [f.to_dict() for f in frames]})

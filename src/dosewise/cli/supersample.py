@@ -96,7 +96,7 @@ def supersample_command(
 
     result = supersample_files(images, out_dir, model, mask=mask, coverage=coverage, offset=offset,
                                from_full=from_full, tile_px=tile, overlap_px=overlap, device=device,
-                               signal=signal, existing=existing_policy(overwrite, skip_existing))
+                               signal=signal, existing=existing_policy(overwrite, skip_existing), progress=True)
     if as_json:
         emit_json(result.to_dict())
         return

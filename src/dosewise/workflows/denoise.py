@@ -18,6 +18,7 @@ from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.infer.runtime import Backend, Precision
 from dosewise.io import SUPPORTED_SUFFIXES, OutputFormat, expand_inputs, processing_record, provenance, read_image, write_image
 from dosewise.workflows._output import Existing, inputs_to_run, prepare_out_dir
+from dosewise.workflows._progress import each
 
 
 def make_denoiser(
@@ -99,6 +100,7 @@ def denoise_files(
     output_format: OutputFormat | str = OutputFormat.tif,
     signal: str | int | None = None,
     existing: Existing | str = Existing.refuse,
+    progress: bool = False,
 ) -> DenoiseResult:
     """Denoise each file of ``images`` into ``out_dir/<name>_denoised.tif`` (float32; stacks
     stay stacks; ``output_format="hspy"``: ``.hspy``), carrying the source's calibration,
@@ -128,7 +130,7 @@ def denoise_files(
                                          batch_size=batch_size, device=device, precision=precision)
     prepare_out_dir(out_dir)
     written = []
-    for output, path in outputs.items():
+    for output, path in each(outputs.items(), "denoising", enabled=progress):
         if path not in run:
             continue
         image = read_image(path, signal=signal)

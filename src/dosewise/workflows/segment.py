@@ -23,6 +23,7 @@ from dosewise.io import expand_inputs, processing_record, provenance, read_image
 from dosewise.models import receptive_field_px
 from dosewise.report.overlay import overlay_png
 from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run
+from dosewise.workflows._progress import each
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def segment_files(
     split_touching: bool = False,
     signal: str | int | None = None,
     existing: Existing | str = Existing.refuse,
+    progress: bool = False,
 ) -> list[SegmentedFrame]:
     """Segment every frame of ``images`` with the checkpoint ``model`` (``dosewise train
     segment``); write ``<stem>_mask.tif``, ``_probability.tif``, ``_overlay.png`` and
@@ -83,7 +85,7 @@ def segment_files(
     run = set(inputs_to_run({path: _first_outputs(out_dir, path.stem) for path in images}, existing))
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = []
-    for path in [p for p in images if p in run]:
+    for path in each([p for p in images if p in run], "segmenting", enabled=progress):
         image = read_image(path, signal=signal)
         for index in range(image.n_frames):
             frame = image.frame(index)

@@ -32,6 +32,7 @@ from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
 from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
 from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run, prepare_out_dir
+from dosewise.workflows._progress import each
 
 
 def coverage_steps(coverages: Sequence[str | float] | None) -> list[int] | None:
@@ -102,6 +103,7 @@ def supersample_files(
     device: str = "auto",
     signal: str | int | None = None,
     existing: Existing | str = Existing.refuse,
+    progress: bool = False,
 ) -> SupersampleResult:
     """Fill in partial scans with the checkpoint ``model`` (``dosewise train supersample``; by
     default the shipped one): ``out_dir/<name>_supersampled.tif`` (float32) and a comparison
@@ -136,7 +138,7 @@ def supersample_files(
     supersampler = Supersampler(model, device=device, tile_px=tile_px, overlap_px=overlap_px)
     prepare_out_dir(out_dir)
     written = []
-    for output, path in outputs.items():
+    for output, path in each(outputs.items(), "supersampling", enabled=progress):
         if path not in run:
             continue
         image = read_image(path, frame=0, signal=signal)
