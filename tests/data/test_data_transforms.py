@@ -105,3 +105,23 @@ def test_restoration_target_in_input_units_uses_the_inputs_affine(tmp_path) -> N
     np.testing.assert_allclose(item[1][0].numpy(), expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(stored[1][0].numpy(), clean)
     np.testing.assert_allclose(item[0].numpy(), stored[0].numpy())
+
+
+@pytest.mark.parametrize("kind", ["zscore", "minmax"])
+def test_a_few_huge_spikes_do_not_set_the_scale_and_ordinary_frames_keep_their_statistics(kind: str) -> None:
+    norm = Normalisation(kind=kind)
+    frame = np.random.default_rng(1).poisson(3.0, size=(64, 64)).astype(np.float64)
+    plain = norm.apply(frame)
+    if kind == "zscore":  # an ordinary frame: exactly the textbook statistics
+        np.testing.assert_allclose(plain, (frame - frame.mean()) / frame.std(), atol=1e-5)
+    spiky = frame.copy()
+    spiky[3, 3], spiky[40, 9], spiky[9, 40] = 1e30, 3e30, -1e30
+    out = norm.apply(spiky.astype(np.float32))
+    assert np.isfinite(out).all() and np.abs(out).max() <= 1e3
+    untouched = np.ones(frame.shape, bool)
+    untouched[[3, 40, 9], [3, 9, 40]] = False
+    if kind == "zscore":  # the scale within a few per cent of the spike-free frame's (was 1e26 times off)
+        np.testing.assert_allclose(out[untouched], plain[untouched], rtol=0.05, atol=0.05)
+    else:  # the frame's values still spread over a usable part of the range, in order
+        assert np.ptp(out[untouched]) > 0.3 and np.corrcoef(out[untouched], plain[untouched])[0, 1] > 0.999
+    np.testing.assert_allclose(norm.apply_torch(torch.from_numpy(spiky)).numpy(), out, atol=1e-4)

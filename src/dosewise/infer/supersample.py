@@ -29,6 +29,7 @@ import torch
 
 from dosewise.analysis.interpolation import interpolate_partial
 from dosewise.checkpoint import LoadedSupersampler, load_supersampler, packaged_checkpoint
+from dosewise.data.normalise import inliers
 from dosewise.data.partial_scans import lattice_mask, network_input
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.infer.predictor import TiledPredictor
@@ -72,10 +73,10 @@ class Supersampler:
         """The full image and the network's trust; measured pixels are returned unchanged."""
         scan, known = _checked(scan, mask)
         self._check_lattice(known)
-        values = scan[known]
-        low, span = float(values.min()), float(np.ptp(values))
+        values = inliers(scan[known])  # a few spiking probes must not set the scale
+        low, span = float(np.nanmin(values)), float(np.nanmax(values) - np.nanmin(values))
         span = span if span > 0 else 1.0
-        scan01 = np.where(known, (scan - low) / span, 0.0).astype(np.float32)
+        scan01 = np.where(known, np.clip((scan - low) / span, -1.0, 2.0), 0.0).astype(np.float32)
         lattice = lattice_of(torch.from_numpy(known))
         output = self._network(scan01, known, lattice)
         trust = _trust(self._network, scan01, lattice) if lattice is not None and self.calibrate else None
