@@ -107,9 +107,10 @@ def write_pairs(folder: Path, pairs: list[tuple[np.ndarray, np.ndarray]]) -> Pat
 
 
 def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epochs: int,
-        snapshots: tuple[int, ...] = SNAPSHOT_EPOCHS) -> list[dict[str, object]]:
-    """One fine-tuning run and the test Dice of its best-so-far checkpoints at ``snapshots``
-    epochs; each row also holds the run's training seconds per epoch."""
+        snapshots: tuple[int, ...] = SNAPSHOT_EPOCHS, weights: str = "best") -> list[dict[str, object]]:
+    """One fine-tuning run and the test Dice at ``snapshots`` epochs of its best-so-far checkpoints
+    (``weights="best"``, the paper's tables) or of the weights as they were then (``"current"``:
+    a learning curve); each row also holds the run's training seconds per epoch."""
     pool, test = source.split()
     candidates = tiles(pool)
     order = np.random.default_rng(seed).permutation(len(candidates))
@@ -130,8 +131,9 @@ def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epo
     result = train(config, progress=False)
     seconds_per_epoch = (time.perf_counter() - started) / epochs
     rows = []
-    for snapshot in sorted((result.out_dir / "checkpoints").glob("best_epoch*.ckpt")):
-        epoch = int(snapshot.stem.removeprefix("best_epoch"))
+    prefix = "best_epoch" if weights == "best" else "epoch"
+    for snapshot in sorted((result.out_dir / "checkpoints").glob(f"{prefix}[0-9]*.ckpt")):
+        epoch = int(snapshot.stem.removeprefix(prefix))
         if epoch not in snapshots:
             continue
         network = load_model(snapshot)
