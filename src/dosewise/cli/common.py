@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import numpy as np
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 
 from dosewise.errors import DosewiseError, InvalidParameterError, OutputFileError, missing_extra
@@ -55,6 +56,32 @@ def output_path(out_dir: Path | None, output: Path | None, input_path: Path, tag
 SignalOption = Annotated[str | None, typer.Option(
     "--signal", help="Which signal of a multi-signal file (EMD, DM, SER, HSPY): its index or title "
     "(`dosewise info FILE` lists them; default: the first image).")]
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The ``dosewise`` command group: a usage error (``--dose abc``, an unknown option, a missing
+    argument) is one line on stderr with exit code 2, like every other user mistake, instead of
+    click's boxed usage block."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click's entry point
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Exit as exit_:
+            sys.exit(exit_.exit_code)
+        except typer.Abort:
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        except typer.TyperException as error:  # click's usage errors (exit code 2) and the rest
+            context = getattr(error, "ctx", None)
+            if getattr(error, "exit_code", 1) != 2 or context is None:
+                error.show()
+                sys.exit(getattr(error, "exit_code", 1))
+            message = " ".join(error.format_message().split())
+            print(f"dosewise: error: {context.command_path}: {message} (see {context.command_path} --help)",
+                  file=sys.stderr)
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def user_errors_exit_2(fn: F) -> F:

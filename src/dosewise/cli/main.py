@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from dosewise.cli.common import user_errors_exit_2
+from dosewise.cli.common import OneLineUsageErrors, user_errors_exit_2
 from dosewise.cli.configs import configs_app, configs_copy, configs_list
 from dosewise.cli.demo import demo
 from dosewise.cli.denoise import denoise_command
@@ -41,6 +41,7 @@ from dosewise.cli.train import train_app, train_denoise, train_segment
 app = typer.Typer(
     help="dosewise: see more with fewer electrons. Low-dose EM image simulation, restoration and analysis.",
     no_args_is_help=True,
+    cls=OneLineUsageErrors,
     pretty_exceptions_enable=False,
     add_completion=False,
 )

@@ -1,6 +1,6 @@
-"""One policy for outputs that are already there, in every restoring command: refused before any
-work (the earlier result is never lost silently), replaced with --overwrite, or the input skipped
-with --skip-existing (a batch resumed)."""
+"""What the file commands do alike: an output already there is refused before any work (never lost
+silently), replaced with --overwrite, or its input skipped with --skip-existing; -o is always a
+folder; --json stays alone on stdout; usage errors are one line like every other user mistake."""
 
 from __future__ import annotations
 
@@ -75,3 +75,13 @@ def test_a_batch_reports_json_on_stdout_alone_with_progress_on_stderr(two_images
     result = invoke("denoise", *map(str, two_images), "-o", str(tmp_path / "out"), "--device", "cpu", "--json")
     assert result.exit_code == 0, result.output
     assert [Path(i["image"]).name for i in json.loads(result.stdout)["images"]] == ["a.tif", "b.tif"]
+
+
+@pytest.mark.parametrize(("arguments", "fragment"), [
+    (["noise", "x.tif", "-o", "out", "--dose", "abc"], "Invalid value for '--dose'"),
+    (["denoise"], "Missing argument"),
+    (["nosuch"], "No such command"),
+    (["simulate", "hrtem", "--bogus", "1"], "No such option: --bogus"),
+])
+def test_usage_errors_are_one_line_too(arguments: list[str], fragment: str) -> None:
+    assert_one_line_error(invoke(*arguments), fragment, "--help")
