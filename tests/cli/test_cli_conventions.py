@@ -85,3 +85,17 @@ def test_a_batch_reports_json_on_stdout_alone_with_progress_on_stderr(two_images
 ])
 def test_usage_errors_are_one_line_too(arguments: list[str], fragment: str) -> None:
     assert_one_line_error(invoke(*arguments), fragment, "--help")
+
+
+@pytest.mark.parametrize(("options", "fragment"), [
+    (["--dose", "1e19", "--dose-unit", "e/px"], "dose must be at most"),
+    (["--dose", "1e300", "--dose-unit", "e/px"], "dose must be at most"),
+    (["--dose", "5", "--dose-unit", "e/px", "--readout", "1e300"], "readout noise N0 must be"),
+    (["--dose", "5", "--dose-unit", "e/px", "--seed", "-1"], "seed must be an integer >= 0"),
+    (["--dose", "nan", "--dose-unit", "e/px"], "finite number > 0"),
+])
+def test_extreme_numbers_are_one_line_errors_not_tracebacks(options: list[str], fragment: str,
+                                                            two_images: list[Path], tmp_path: Path) -> None:
+    result = invoke("noise", str(two_images[0]), "--output", str(tmp_path / "noisy.tif"), *options)
+    assert_one_line_error(result, fragment)
+    assert not (tmp_path / "noisy.tif").exists()

@@ -6,6 +6,7 @@ result. Torch versions for data loaders live in :mod:`dosewise.physics.torch_ops
 (imported separately so that this package does not import torch).
 """
 
+from dosewise.physics._rng import as_generator
 from dosewise.physics.background import gaussian_blur, linear_background, nonlinear_background
 from dosewise.physics.mtf import (
     MTFParams,
@@ -36,6 +37,7 @@ from dosewise.physics.partial_scan import (
 )
 
 __all__ = [
+    "as_generator",
     "MTFFit",
     "MTFParams",
     "MTFPreset",

@@ -22,20 +22,29 @@ from dosewise.physics._rng import Seed, as_generator
 from dosewise.physics.mtf import MTFParams, apply_mtf
 
 
+MAX_COUNTS_E_PER_PX = 1e12
+"""Far beyond any detector's counts per pixel per frame, and safely inside what a Poisson draw
+can represent (numpy refuses rates above ~9e18)."""
+
+
 def check_dose(dose_e_per_px: float) -> float:
-    """The dose as a float, or :class:`InvalidParameterError` if it is not finite and > 0."""
+    """The dose as a float, or :class:`InvalidParameterError` unless finite, > 0 and at most
+    ``MAX_COUNTS_E_PER_PX``."""
     dose = float(dose_e_per_px)
     if not math.isfinite(dose) or dose <= 0:
         raise InvalidParameterError(f"dose must be a finite number > 0 e-/px, got {dose_e_per_px}")
+    if dose > MAX_COUNTS_E_PER_PX:
+        raise InvalidParameterError(f"dose must be at most {MAX_COUNTS_E_PER_PX:.0e} e-/px (no detector counts "
+                                    f"more per pixel), got {dose:.3g}")
     return dose
 
 
 def check_n0(n0_e_per_px: float) -> float:
     """Readout noise N0 as a float; 0 switches it off, negative or non-finite is an error."""
     n0 = float(n0_e_per_px)
-    if not math.isfinite(n0) or n0 < 0:
+    if not math.isfinite(n0) or n0 < 0 or n0 > MAX_COUNTS_E_PER_PX:
         raise InvalidParameterError(
-            f"readout noise N0 must be finite and >= 0 e-/px, got {n0_e_per_px}"
+            f"readout noise N0 must be finite, >= 0 and at most {MAX_COUNTS_E_PER_PX:.0e} e-/px, got {n0_e_per_px}"
         )
     return n0
 
@@ -53,6 +62,9 @@ def shot_noise(intensity: np.ndarray, dose_e_per_px: float, seed: Seed = None) -
     """Counts ~ Poisson(dose_e_per_px * I) as float32; negative ``I`` counts as 0."""
     dose = check_dose(dose_e_per_px)
     rate = _intensity(intensity) * dose
+    if rate.max() > MAX_COUNTS_E_PER_PX:
+        raise InvalidParameterError(f"dose x intensity reaches {rate.max():.3g} e-/px somewhere, above "
+                                    f"{MAX_COUNTS_E_PER_PX:.0e}: lower the dose or normalise the image")
     return as_generator(seed).poisson(rate).astype(np.float32)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.io import read_image, write_image
-from dosewise.physics import MTFParams, detector_image, parse_mtf
+from dosewise.physics import MTFParams, as_generator, detector_image, parse_mtf
 from dosewise.units import DoseUnit, as_dose_unit, dose_e_per_A2, dose_e_per_px
 
 
@@ -77,7 +77,7 @@ def add_detector_noise(
             raise InvalidParameterError(f"dose must be > 0 e-/px, got {dose}")
         dose_px = float(dose)
     dose_A2 = dose_e_per_A2(dose_px, pixel_size_A) if pixel_size_A else None
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     mtf_params: MTFParams | None = None
     n0 = 0.0
     if mtf is not None:
