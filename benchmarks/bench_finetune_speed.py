@@ -63,12 +63,16 @@ def main() -> None:
             runs[(init, seed)] = {"curve": {int(r["epoch"]): float(r["dice"]) for r in rows},
                                   "seconds_per_epoch": float(rows[0]["seconds_per_epoch"])}
             print(init, seed, runs[(init, seed)], flush=True)
+    # both initialisations train the same network on the same crops: one cost per epoch, the
+    # median over the runs that trained in this invocation (a resumed run timed only its tail)
+    measured = [run["seconds_per_epoch"] for run in runs.values() if np.isfinite(run["seconds_per_epoch"])]
+    seconds_per_epoch = float(np.median(measured)) if measured else float("nan")
     finals = {init: float(np.mean([runs[(init, s)]["curve"][EPOCHS] for s in args.seeds]))
               for init in ("pretrained", "random")}
     common_bar = 0.9 * max(finals.values())
     table_rows = []
     for (init, seed), run in runs.items():
-        curve, spe = run["curve"], run["seconds_per_epoch"]
+        curve, spe = run["curve"], seconds_per_epoch
         own = first_epoch_at(curve, 0.9 * curve[EPOCHS])
         common = first_epoch_at(curve, common_bar)
         table_rows.append({"init": init, "seed": seed, "final_dice": curve[EPOCHS], "seconds_per_epoch": spe,

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
+import torch
 from matplotlib.figure import Figure
 
 from dosewise.checkpoint import load_model
@@ -111,7 +112,8 @@ def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epo
         snapshots: tuple[int, ...] = SNAPSHOT_EPOCHS, weights: str = "best") -> list[dict[str, object]]:
     """One fine-tuning run and the test Dice at ``snapshots`` epochs of its best-so-far checkpoints
     (``weights="best"``, the paper's tables) or of the weights as they were then (``"current"``:
-    a learning curve); each row also holds the run's training seconds per epoch."""
+    a learning curve); each row also holds the seconds per epoch of the epochs trained in this
+    call (NaN when a finished run is only re-scored)."""
     pool, test = source.split()
     candidates = tiles(pool)
     order = np.random.default_rng(seed).permutation(len(candidates))
@@ -128,9 +130,12 @@ def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epo
                                         "checkpoint_every_n_epochs": 1 if any(e % 5 for e in snapshots) else 5,
                                         "out_dir": str(run_dir), "seed": seed, "device": "auto",
                                         "data": {"crop_px": TILE_PX}})
+    last = run_dir / "checkpoints" / "last.ckpt"
+    done_before = torch.load(last, map_location="cpu", weights_only=False)["epoch"] + 1 if last.is_file() else 0
     started = time.perf_counter()
     result = train(config, progress=False)
-    seconds_per_epoch = (time.perf_counter() - started) / epochs
+    trained = epochs - done_before
+    seconds_per_epoch = (time.perf_counter() - started) / trained if trained > 0 else float("nan")
     rows = []
     prefix = "best_epoch" if weights == "best" else "epoch"
     for snapshot in sorted((result.out_dir / "checkpoints").glob(f"{prefix}[0-9]*.ckpt")):
