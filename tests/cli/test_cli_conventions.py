@@ -99,3 +99,15 @@ def test_extreme_numbers_are_one_line_errors_not_tracebacks(options: list[str], 
     result = invoke("noise", str(two_images[0]), "--output", str(tmp_path / "noisy.tif"), *options)
     assert_one_line_error(result, fragment)
     assert not (tmp_path / "noisy.tif").exists()
+
+
+@pytest.mark.parametrize(("arguments", "fragment"), [
+    (["subsample", "{image}", "-o", "{out}", "--coverage", "1"], "2 <= s <= 32"),
+    (["subsample", "{image}", "-o", "{out}", "--coverage", "1/100000000"], "2 <= s <= 32"),
+    (["fit-mtf", "{image}", "--region", "0", "0", "32", "32", "--min-r2", "nan"], "--min-r2 must be"),
+])
+def test_nonsense_numbers_are_refused_before_anything_is_written(arguments: list[str], fragment: str,
+                                                                 two_images: list[Path], tmp_path: Path) -> None:
+    filled = [a.format(image=two_images[0], out=tmp_path / "out") for a in arguments]
+    assert_one_line_error(invoke(*filled), fragment)
+    assert not (tmp_path / "out").exists()

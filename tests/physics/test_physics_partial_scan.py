@@ -84,13 +84,14 @@ def test_bad_steps_and_offsets_raise() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "step"), [("1/25", 5), ("0.04", 5), (25, 5), ("1/16", 4), (0.01, 10), (1, 1)]
+    ("value", "step"), [("1/25", 5), ("0.04", 5), (25, 5), ("1/16", 4), (0.01, 10), ("1/4", 2), ("1/1024", 32)]
 )
 def test_parse_coverage(value: object, step: int) -> None:
     assert parse_coverage(value) == step  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", ["1/20", 0.05, 20, "abc", 0, -0.25, "1/0", float("nan")])
+@pytest.mark.parametrize("value", ["1/20", 0.05, 20, "abc", 0, -0.25, "1/0", float("nan"), 1, "1/1",
+                                   "1/100000000", "1/1089", float("inf")])
 def test_parse_coverage_rejects_non_square_and_junk(value: object) -> None:
     with pytest.raises(InvalidParameterError, match="coverage"):
         parse_coverage(value)  # type: ignore[arg-type]

@@ -49,8 +49,7 @@ def output_path(out_dir: Path | None, output: Path | None, input_path: Path, tag
         raise InvalidParameterError(f"-o names a folder, not a file ({out_dir}); write one file with --output {out_dir}")
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputFileError("exists and is not a folder", out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return out_dir / f"{input_path.stem}_{tag}.tif"
+    return out_dir / f"{input_path.stem}_{tag}.tif"  # the workflow creates the folder once all is checked
 
 
 SignalOption = Annotated[str | None, typer.Option(

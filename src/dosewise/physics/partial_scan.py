@@ -37,6 +37,11 @@ def _square_step(coverage: float, text: object) -> int:
     return step
 
 
+MIN_STEP, MAX_STEP = 2, 32
+"""Partial scans the tools take: s = 1 is a full scan, and beyond 1/1024 (s > 32) too little
+of a scan is left to fill in (Ede 2020 works at 1/16-1/100)."""
+
+
 def parse_coverage(value: str | float | int) -> int:
     """The step s for a coverage 1/s^2 given as '1/25', '0.04' or 25.
 
@@ -58,7 +63,12 @@ def parse_coverage(value: str | float | int) -> int:
             f"coverage {text!r} is not a positive number such as '1/25', '0.04' or 25"
         )
     coverage = float(1 / number) if number > 1 else float(number)
-    return _square_step(coverage, text)
+    step = _square_step(coverage, text)
+    if not MIN_STEP <= step <= MAX_STEP:
+        raise InvalidParameterError(
+            f"coverage {text!r} is 1/{step * step}; a partial scan keeps every s-th probe with "
+            f"{MIN_STEP} <= s <= {MAX_STEP}, i.e. coverages 1/{MIN_STEP ** 2} to 1/{MAX_STEP ** 2}")
+    return step
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ conversion, series fit, the files it writes) with one call and gets the numbers 
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +92,8 @@ def fit_mtf_file(
     whose fit reaches ``min_r2``; it needs a stack of >= 2 frames and their doses.
     """
     input_path = Path(input_path)
+    if not (math.isfinite(min_r2) and 0.0 <= min_r2 <= 1.0):  # NaN would accept no frame, silently
+        raise InvalidParameterError(f"--min-r2 must be a number in [0, 1], got {min_r2}")
     image = read_image(input_path)
     x0, y0, x1, y1 = region
     crop_region(image.data, region, input_path)

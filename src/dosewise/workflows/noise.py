@@ -99,6 +99,7 @@ def add_detector_noise(
             raise InvalidImageError("mean intensity must be > 0 to set a dose", input_path)
         noisy[index] = detector_image(frame / mean, dose_px, mtf=mtf_params, n0_e_per_px=n0, seed=rng)
     result = noisy if image.data.ndim == 3 else noisy[0]
+    Path(output).parent.mkdir(parents=True, exist_ok=True)  # a new output folder, once all is checked
     written = write_image(output, result, inputs=[input_path], pixel_size_A=pixel_size_A)
     return NoiseResult(input=input_path, output=written, dose_e_per_px=dose_px, dose_e_per_A2=dose_A2,
                        mtf=mtf_params, n0_e_per_px=n0, seed=seed)

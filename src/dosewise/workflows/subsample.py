@@ -66,6 +66,7 @@ def subsample_file(
     if any(o < 0 or o >= step for o in offset):
         raise InvalidParameterError(f"offset {offset} must lie in 0..{step - 1} for coverage 1/{step * step}")
     scan = partial_scan(image.data, step, offset=offset)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)  # a new output folder, once all is checked
     written = write_image(output, scan.samples if samples_only else scan.filled, inputs=[input_path])
     if mask_out is not None:
         write_image(mask_out, scan.mask.astype(np.float32), inputs=[input_path])
