@@ -11,30 +11,18 @@ import onnx
 import pytest
 import torch
 
-from dosewise.checkpoint import CHECKPOINT_KEY, checkpoint_record, load_model
-from dosewise.config import DataConfig, TrainConfig
+from dosewise.checkpoint import load_model
 from dosewise.infer.denoise import default_model_path
 from dosewise.infer.onnx_backend import OnnxForward
 from dosewise.infer.supersample import default_supersampler_path
-from dosewise.models import ModelConfig, build_model
+from tests.helpers.checkpoints import write_segmentation_checkpoint
 from tests.helpers.cli import assert_one_line_error, invoke
-
-
-def segmentation_checkpoint(folder: Path) -> Path:
-    """A small MSD-net segmentation checkpoint (random weights) as `dosewise train` writes one."""
-    config = TrainConfig(task="segment", model=ModelConfig(name="msdnet", options={"depth": 4, "max_dilation": 3}),
-                         data=DataConfig(store=folder / "unused.zarr"), out_dir=folder / "run")
-    network = build_model(config.model)
-    path = folder / "seg.ckpt"
-    torch.save({"state_dict": {f"network.{k}": v for k, v in network.state_dict().items()},
-                "hyper_parameters": config.model_dump(mode="json"), "epoch": 1, "global_step": 1,
-                CHECKPOINT_KEY: checkpoint_record("train", {"val/dice": 0.5})}, path)
-    return path
 
 
 @pytest.mark.parametrize("kind", ["denoiser", "segmenter"])
 def test_onnxruntime_reproduces_torch_and_the_metadata_says_how_to_feed_it(kind: str, tmp_path: Path) -> None:
-    checkpoint = default_model_path() if kind == "denoiser" else segmentation_checkpoint(tmp_path)
+    checkpoint = default_model_path() if kind == "denoiser" else write_segmentation_checkpoint(
+        tmp_path / "seg.ckpt", depth=4, max_dilation=3)
     result = invoke("export", str(checkpoint), "--onnx", str(tmp_path / "model.onnx"), "--tile", "64", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

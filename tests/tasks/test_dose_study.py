@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
-from dosewise.checkpoint import CHECKPOINT_KEY, checkpoint_record, load_model
-from dosewise.config import DataConfig, TrainConfig
+from dosewise.checkpoint import load_model
 from dosewise.experiments.dose_study import swept_val_dice
-from dosewise.models import ModelConfig, build_model
+from tests.helpers.checkpoints import write_segmentation_checkpoint
 from tests.helpers.cli import invoke
 
 
@@ -73,11 +71,5 @@ def test_bad_recipes_get_one_line(tmp_path: Path, change: dict, message: str) ->
 def test_table_reports_the_swept_checkpoints_val_dice_not_the_last_epochs(tmp_path: Path) -> None:
     """The study sweeps ``best.ckpt``; its val Dice is that checkpoint's, not ``done.json``'s
     (the last epoch's callback metrics), which differ whenever Dice fell at the end."""
-    config = TrainConfig(task="segment", model=ModelConfig(name="msdnet", options={"depth": 2, "max_dilation": 2}),
-                         data=DataConfig(store=tmp_path / "unused.zarr"), out_dir=tmp_path / "run")
-    network = build_model(config.model)
-    best = tmp_path / "best.ckpt"
-    torch.save({"state_dict": {f"network.{k}": v for k, v in network.state_dict().items()},
-                "hyper_parameters": config.model_dump(mode="json"), "epoch": 3, "global_step": 40,
-                CHECKPOINT_KEY: checkpoint_record("train", {"val/dice": 0.8, "val/loss": 0.2})}, best)
+    best = write_segmentation_checkpoint(tmp_path / "best.ckpt", metrics={"val/dice": 0.8, "val/loss": 0.2})
     assert swept_val_dice(load_model(best)) == pytest.approx(0.8)
