@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import numpy as np
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
+from typer.core import TyperGroup
 
-from dosewise.errors import DosewiseError, InvalidParameterError, OutputFileError, missing_extra
+from dosewise.errors import DosewiseError, InvalidParameterError, missing_extra
 
 if TYPE_CHECKING:
     from dosewise.config.base import Recipe
@@ -40,6 +40,7 @@ def output_path(out_dir: Path | None, output: Path | None, input_path: Path, tag
     ``-o`` always names a folder, as in every other command; ``-o x.tif`` is refused in one line
     rather than becoming a folder called ``x.tif``."""
     from dosewise.io import WRITABLE_SUFFIXES
+    from dosewise.workflows._output import check_out_dir
 
     if (out_dir is None) == (output is None):
         raise InvalidParameterError("give -o FOLDER (the file is named after the input) or --output FILE")
@@ -47,8 +48,7 @@ def output_path(out_dir: Path | None, output: Path | None, input_path: Path, tag
         return output  # type: ignore[return-value]
     if out_dir.suffix.lower() in WRITABLE_SUFFIXES and not out_dir.is_dir():
         raise InvalidParameterError(f"-o names a folder, not a file ({out_dir}); write one file with --output {out_dir}")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputFileError("exists and is not a folder", out_dir)
+    check_out_dir(out_dir)
     return out_dir / f"{input_path.stem}_{tag}.tif"  # the workflow creates the folder once all is checked
 
 
