@@ -45,8 +45,7 @@ def test_an_existing_output_is_refused_then_overwritten_or_skipped(command: str,
     assert skipped.exit_code == 0, skipped.output
     assert earlier.read_bytes() == b"an earlier result"
     assert any(p.name.startswith("b_") for p in out.iterdir())
-    if command != "segment":
-        assert json.loads(skipped.stdout)["skipped"] == [str(two_images[0])]
+    assert json.loads(skipped.stdout)["skipped"] == [str(two_images[0])]
 
     replaced = invoke(command, *map(str, two_images), "-o", str(out), *options, "--overwrite")
     assert replaced.exit_code == 0, replaced.output
@@ -92,7 +91,7 @@ def test_usage_errors_are_one_line_too(arguments: list[str], fragment: str) -> N
     (["--dose", "1e300", "--dose-unit", "e/px"], "dose must be at most"),
     (["--dose", "5", "--dose-unit", "e/px", "--readout", "1e300"], "readout noise N0 must be"),
     (["--dose", "5", "--dose-unit", "e/px", "--seed", "-1"], "seed must be an integer >= 0"),
-    (["--dose", "nan", "--dose-unit", "e/px"], "finite number > 0"),
+    (["--dose", "nan", "--dose-unit", "e/px"], "--dose must be a finite number"),
 ])
 def test_extreme_numbers_are_one_line_errors_not_tracebacks(options: list[str], fragment: str,
                                                             two_images: list[Path], tmp_path: Path) -> None:

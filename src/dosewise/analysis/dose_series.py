@@ -13,6 +13,7 @@ metadata yet, and a series whose doses are unknown is refused rather than guesse
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +45,11 @@ class DoseSeries:
 
 
 def parse_doses(text: str) -> list[float]:
-    """Doses as 'd1,d2,...' or the path of a text/CSV file with one dose per line (first column)."""
+    """Doses as 'd1,d2,...' or the path of a text/CSV file with one dose per line (first column);
+    every dose a finite positive number."""
     path = Path(text)
-    if path.is_file():
+    source = path if path.is_file() else None
+    if source is not None:
         values = []
         for line in path.read_text(encoding="utf-8").splitlines():
             field = line.split(",")[0].strip()
@@ -57,13 +60,17 @@ def parse_doses(text: str) -> list[float]:
             except ValueError:
                 if values:  # a header is allowed on the first line only
                     raise InvalidParameterError(f"not a dose: {field!r}", path) from None
-        return values
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise InvalidParameterError(
-            f"doses must be 'd1,d2,...' in e-/Å² or an existing file with one dose per line, got {text!r}"
-        ) from None
+    else:
+        try:
+            values = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise InvalidParameterError(
+                f"doses must be 'd1,d2,...' in e-/Å² or an existing file with one dose per line, got {text!r}"
+            ) from None
+    for value in values:
+        if not (math.isfinite(value) and value > 0):
+            raise InvalidParameterError(f"a dose must be a finite number > 0, got {value}", source)
+    return values
 
 
 def load_dose_series(

@@ -25,7 +25,7 @@ from skimage.segmentation import watershed
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.io import atomic_write
-from dosewise.units import A_to_nm
+from dosewise.units import A_to_nm, check_pixel_size_A
 
 CSV_COLUMNS: tuple[str, ...] = (
     "label",
@@ -94,8 +94,8 @@ def measure_particles(mask: np.ndarray, pixel_size_A: float | None = None, *,
         raise InvalidImageError(f"particle mask must be 2-D (H, W), got shape {mask.shape}")
     if labels is not None and np.shape(labels) != mask.shape:
         raise InvalidImageError(f"labels of shape {np.shape(labels)} do not match the mask's {mask.shape}")
-    if pixel_size_A is not None and not (math.isfinite(pixel_size_A) and pixel_size_A > 0):
-        raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}")
+    if pixel_size_A is not None:
+        check_pixel_size_A(pixel_size_A)
     nm_per_px = None if pixel_size_A is None else A_to_nm(pixel_size_A)
     height, width = mask.shape
     particles = []

@@ -16,7 +16,7 @@ from skimage.measure import profile_line
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-from dosewise.units import A_to_nm
+from dosewise.units import A_to_nm, check_pixel_size_A
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,8 @@ def line_profile(
         raise InvalidParameterError(f"profile width must be a whole number of pixels >= 1, got {width_px}")
     if order not in range(6):
         raise InvalidParameterError(f"interpolation order must be 0..5, got {order}")
-    if pixel_size_A is not None and not (np.isfinite(pixel_size_A) and pixel_size_A > 0):
-        raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}")
+    if pixel_size_A is not None:
+        check_pixel_size_A(pixel_size_A)
     start = _checked_point(start_xy, data.shape, "start")
     end = _checked_point(end_xy, data.shape, "end")
     if np.hypot(end[0] - start[0], end[1] - start[1]) < 1.0:

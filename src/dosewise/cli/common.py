@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -89,6 +90,7 @@ def user_errors_exit_2(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            refuse_non_finite(kwargs)
             return fn(*args, **kwargs)
         except DosewiseError as error:
             _fail(error)
@@ -99,6 +101,29 @@ def user_errors_exit_2(fn: F) -> F:
             _fail(extra)
 
     return wrapper  # type: ignore[return-value]
+
+
+def refuse_non_finite(options: Mapping[str, Any]) -> None:
+    """NaN or infinity in any float option (alone or in a list) is a usage error: no physical
+    quantity a command takes is either, and checking here covers every command at once."""
+    for name, value in options.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, float) and not math.isfinite(item):
+                flag = "--" + name.replace("_", "-")
+                raise InvalidParameterError(f"{flag} must be a finite number, got {item}")
+
+
+def exit_if_failed(failed: Sequence[Any], attempted: int) -> None:
+    """The batch policy's end (``dosewise.workflows._batch``): one line per input that failed,
+    a summary, exit code 2; nothing when every input went through."""
+    if not failed:
+        return
+    for failure in failed:
+        print(f"dosewise: error: {failure.message}", file=sys.stderr)
+    print(f"dosewise: error: {len(failed)} of {attempted} input(s) failed; the others were written",
+          file=sys.stderr)
+    raise typer.Exit(code=2)
 
 
 def _fail(error: DosewiseError) -> NoReturn:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json, exit_if_failed
 from dosewise.infer.runtime import Backend, Precision
 
 ModelOption = Annotated[
@@ -55,8 +55,10 @@ def denoise_command(
     result = denoise_files(images, out_dir, model=model, backend=backend, tile_px=tile, overlap_px=overlap,
                            batch_size=batch_size, device=device, precision=precision, output_format=output_format,
                            signal=signal, existing=existing_policy(overwrite, skip_existing), progress=True)
+    attempted = len(result.images) + len(result.failed)
     if as_json:
         emit_json(result.to_dict())
+        exit_if_failed(result.failed, attempted)
         return
     table = Table(title=f"denoised with {result.model.name} ({result.backend}, {result.device})")
     for column in ("image", "frames", "size", "output"):
@@ -66,3 +68,4 @@ def denoise_command(
     console.print(table)
     console.print(f"wrote {len(result.images)} file(s) to {out_dir}"
                   + (f"; skipped {len(result.skipped)} whose output was there" if result.skipped else ""))
+    exit_if_failed(result.failed, attempted)

@@ -14,6 +14,7 @@ from dosewise.cli.common import (
     JsonFlag,
     OutDirOption,
     OutputFileOption,
+    OverwriteFlag,
     SignalOption,
     console,
     emit_json,
@@ -63,13 +64,14 @@ def noise(
         float | None, typer.Option(help="Readout noise N0 in e-/px (default: the preset's draw, else 0).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Add detector noise (Larsen et al. 2023, eq. 3): MTF[Poisson(dose · I)] + Poisson(N0)."""
     from dosewise.workflows.noise import add_detector_noise
 
     result = add_detector_noise(input_path, output_path(out_dir, output, input_path, "noisy"), dose=dose, dose_unit=dose_unit, pixel_size_A=pixel_size,
-                                mtf=mtf, readout_n0_e_per_px=readout, seed=seed)
+                                mtf=mtf, readout_n0_e_per_px=readout, seed=seed, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -86,6 +88,7 @@ def subsample(
         bool, typer.Option("--samples-only", help="Write only the small image of kept probe positions.")
     ] = False,
     mask_out: Annotated[Path | None, typer.Option(help="Also write the sampling mask here.")] = None,
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Partial STEM scan (Ede 2020): keep every s-th probe position, fill the rest by nearest
@@ -93,7 +96,7 @@ def subsample(
     from dosewise.workflows.subsample import subsample_file
 
     result = subsample_file(input_path, output_path(out_dir, output, input_path, "partial"), coverage=coverage, offset=offset, samples_only=samples_only,
-                            mask_out=mask_out)
+                            mask_out=mask_out, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
     else:

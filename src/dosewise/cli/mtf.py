@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, console, emit_json
 from dosewise.physics.mtf_fit import NoiseFloor
 from dosewise.units import DoseUnit
 
@@ -55,6 +55,7 @@ def fit_mtf(
     min_r2: Annotated[
         float, typer.Option(help="Frames whose fit reaches this R² shape the preset and get a white dot.")
     ] = 0.98,
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Fit the detector MTF (Larsen et al. 2023, eq. A.1 -> eq. 1) to a vacuum region's noise
@@ -66,7 +67,7 @@ def fit_mtf(
 
     result = fit_mtf_file(input_path, region, plot=plot, frame=frame, floor=floor, doses=doses,
                           dose_unit=dose_unit, pixel_size_A=pixel_size, out_dir=out_dir, preset_out=preset_out,
-                          min_r2=min_r2)
+                          min_r2=min_r2, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from dosewise.analysis.profile_result import Polarity
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, console, emit_json
 
 
 def profile_command(
@@ -38,6 +38,7 @@ def profile_command(
     background_fraction: Annotated[
         float, typer.Option(help="Fraction of the line at each end taken as background.")
     ] = 0.15,
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Fit blurred spheres to the profile A→B: background, diameters, edge width, (d1+d2)/2 < l.
@@ -48,7 +49,7 @@ def profile_command(
 
     result = profile_file(image_path, start, end, out_dir, denoised=denoised, width_px=width,
                           pixel_size_A=pixel_size, particles=particles, polarity=polarity,
-                          background_fraction=background_fraction)
+                          background_fraction=background_fraction, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
     else:

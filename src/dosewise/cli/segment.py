@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json, exit_if_failed
 
 
 def segment_command(
@@ -33,21 +33,23 @@ def segment_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Probability map, binary mask (TIFF), overlay (PNG) and particles.csv for each image."""
-    from dosewise.infer.segmentation import default_segmenter_path
     from dosewise.workflows._output import existing_policy
     from dosewise.workflows.segment import segment_files
 
-    frames = segment_files(images, out_dir, model, threshold=threshold, tile_px=tile, overlap_px=overlap,
+    result = segment_files(images, out_dir, model, threshold=threshold, tile_px=tile, overlap_px=overlap,
                            device=device, split_touching=split_touching, signal=signal,
                            existing=existing_policy(overwrite, skip_existing), progress=True)
-    used = model if model is not None else default_segmenter_path()
+    attempted = len({f.image for f in result.frames}) + len(result.failed)
     if as_json:
-        emit_json({"model": str(used), "out": str(out_dir), "images": [f.to_dict() for f in frames]})
+        emit_json(result.to_dict())
+        exit_if_failed(result.failed, attempted)
         return
-    table = Table(title=f"segmentation with {used.name}")
+    table = Table(title=f"segmentation with {result.model.name}")
     for column in ("image", "frame", "particles", "area fraction"):
         table.add_column(column, justify="right")
-    for f in frames:
+    for f in result.frames:
         table.add_row(f.image.name, str(f.frame), str(f.particles), f"{f.area_fraction:.3f}")
     console.print(table)
-    console.print(f"wrote masks, overlays and particle tables to {out_dir}")
+    console.print(f"wrote masks, overlays and particle tables to {out_dir}"
+                  + (f"; skipped {len(result.skipped)} whose outputs were there" if result.skipped else ""))
+    exit_if_failed(result.failed, attempted)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, console, emit_json
 from dosewise.cli.denoise import (
     BackendOption,
     BatchOption,
@@ -38,6 +38,7 @@ def stream_command(
     batch_size: BatchOption = 4,
     device: DeviceOption = "auto",
     precision: PrecisionOption = Precision.fp32,
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Denoise a frame sequence, writing each frame when done; report fps and p50/p99 latency.
@@ -52,7 +53,7 @@ def stream_command(
 
     result = stream_denoise(source, out_dir, model=model, backend=backend, watch_s=watch, pattern=pattern,
                             poll_s=poll, tile_px=tile, overlap_px=overlap, batch_size=batch_size, device=device,
-                            precision=precision, on_skip=report_skip)
+                            precision=precision, on_skip=report_skip, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
         return

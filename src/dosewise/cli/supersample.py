@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, OverwriteFlag, SignalOption, SkipExistingFlag, console, emit_json, recipe, report_training
+from dosewise.cli.common import (
+    JsonFlag,
+    OverwriteFlag,
+    SignalOption,
+    SkipExistingFlag,
+    console,
+    emit_json,
+    exit_if_failed,
+    recipe,
+    report_training,
+)
 from dosewise.config.choices import SupersamplerKind
 from dosewise.errors import InvalidParameterError
 
@@ -97,8 +107,10 @@ def supersample_command(
     result = supersample_files(images, out_dir, model, mask=mask, coverage=coverage, offset=offset,
                                from_full=from_full, tile_px=tile, overlap_px=overlap, device=device,
                                signal=signal, existing=existing_policy(overwrite, skip_existing), progress=True)
+    attempted = len(result.images) + len(result.failed)
     if as_json:
         emit_json(result.to_dict())
+        exit_if_failed(result.failed, attempted)
         return
     table = Table(title=f"supersampled with {result.model.name}")
     for column in ("image", "size", "output", "trust", "RMSE net / bilinear"):
@@ -111,6 +123,7 @@ def supersample_command(
     console.print(f"wrote {len(result.images)} image(s) and comparison PNGs to {out_dir}")
     console.print("trust: the weight of the network's correction to bilinear, measured on probes it was "
                   "not given (0: bilinear, 1: the network as trained)")
+    exit_if_failed(result.failed, attempted)
 
 
 def evaluate_supersample(

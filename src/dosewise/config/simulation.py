@@ -29,6 +29,7 @@ from pydantic import (
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -45,6 +46,9 @@ STEM_MIN_SIZE_PX = 8
 # The smallest nanoparticle field, and the smallest particle that still has a shape (px).
 PARTICLE_MIN_SIZE_PX = 16
 PARTICLE_MIN_DIAMETER_PX = 3.0
+# The HRTEM field of view (Å): below the smallest the capped particle has too few atoms to outline;
+# above the largest the exit-wave grid (max_sampling_A, default 0.1 Å) outgrows a workstation's memory.
+HRTEM_FIELD_RANGE_A = (12.0, 1000.0)
 # The pydantic error type of a count below 1; the command line reports it under its flag.
 COUNT_ERROR = "count"
 # Drawn ranges that a recipe sets with its own top-level fields, not inside the ranges.
@@ -182,6 +186,16 @@ class _HrtemImaging(Recipe):
     # Simulated frame around the field (Å, rounded up to whole pixels); None: the lens
     # delocalisation of the drawn optics (:func:`~dosewise.simulate.hrtem.lens_margin_A`).
     margin_A: Annotated[float | None, AfterValidator(_margin)] = None
+
+    @model_validator(mode="after")
+    def _field_holds_a_particle(self) -> _HrtemImaging:
+        pixel_size_A = getattr(self, "pixel_size_A")
+        limits_A = pixel_size_A if isinstance(pixel_size_A, tuple) else (pixel_size_A, pixel_size_A)
+        low_A, high_A = (getattr(self, "size_px") * p for p in limits_A)
+        if not (HRTEM_FIELD_RANGE_A[0] <= low_A and high_A <= HRTEM_FIELD_RANGE_A[1]):
+            raise ValueError("size_px x pixel_size_A (the field of view) must lie in [{:g}, {:g}] Å, got {:g}".format(
+                *HRTEM_FIELD_RANGE_A, low_A if low_A < HRTEM_FIELD_RANGE_A[0] else high_A))
+        return self
 
 
 # --- the recipes ---------------------------------------------------------------------------

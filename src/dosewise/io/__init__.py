@@ -12,7 +12,7 @@ from dosewise.io.store import DatasetStore, Sample
 from dosewise.io.validate import validate_image
 from dosewise.io.discover import expand_inputs, image_files
 from dosewise.io.metadata import processing_record, provenance
-from dosewise.io.writers import WRITABLE_SUFFIXES, OutputFormat, atomic_write, write_image
+from dosewise.io.writers import WRITABLE_SUFFIXES, OutputFormat, atomic_write, output_group, write_image
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -23,6 +23,7 @@ __all__ = [
     "atomic_write",
     "expand_inputs",
     "image_files",
+    "output_group",
     "read_image",
     "list_signals",
     "processing_record",

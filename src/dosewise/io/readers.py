@@ -148,6 +148,9 @@ def _load(path: Path, signal: str | int | None = None) -> RawImage:
     except DosewiseError:
         raise
     except Exception as exc:  # any reader failure is a bad input file, reported in one line
+        short = _tiff_truncation(path) if fmt == "tiff" else None
+        if short is not None:
+            raise InputFileError(short, path) from exc
         raise InputFileError(f"cannot read {fmt} file: {one_line_reason(exc)}", path) from exc
 
 
@@ -196,6 +199,23 @@ def _read_tiff(path: Path) -> RawImage:
     if "S" in axes:  # samples of a gray (min-is-black) page are frames, not colours
         data = np.moveaxis(data, axes.index("S"), -1 if is_rgb else 0)
     return RawImage(data, pixel_size_A, metadata, channels_last="S" in axes and is_rgb)
+
+
+def _tiff_truncation(path: Path) -> str | None:
+    """Why a TIFF whose pixel data runs past the end of the file cannot be read, in the user's
+    terms (an interrupted copy or download), or None when that is not what went wrong."""
+    try:
+        size = path.stat().st_size
+        with tifffile.TiffFile(path) as tif:
+            blocks = [(offset, count) for page in tif.pages
+                      for offset, count in zip(page.dataoffsets, page.databytecounts)]
+    except Exception:  # the header itself is unreadable: the reader's own reason says more
+        return None
+    expected = sum(count for _, count in blocks)
+    present = sum(max(0, min(offset + count, size) - offset) for offset, count in blocks)
+    if present >= expected:
+        return None
+    return f"truncated or damaged TIFF (expected {expected} bytes of pixel data, file has {present})"
 
 
 def _dosewise_provenance(info: object) -> dict[str, object]:

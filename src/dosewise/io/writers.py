@@ -4,7 +4,9 @@ Everything goes through :func:`atomic_write`: the data is written to a hidden
 temporary file in the target directory and renamed over the target only when
 complete (``os.replace`` is atomic on one filesystem). Paths that resolve to an
 input file are refused, so ``dosewise denoise a.tif -o a.tif`` cannot destroy
-the only copy of a micrograph.
+the only copy of a micrograph. Inside :func:`output_group` the renames wait until
+every file of the group is written, so a command's outputs appear together or not
+at all.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import math
 import os
 import uuid
+from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
@@ -43,6 +46,41 @@ TIFF_DTYPES: tuple[str, ...] = ("float32", "uint16")
 PNG_PERCENTILES: tuple[float, float] = (0.5, 99.5)
 
 
+_PENDING: ContextVar[list[tuple[Path, Path]] | None] = ContextVar("dosewise_pending_outputs", default=None)
+
+
+@contextmanager
+def output_group() -> Iterator[None]:
+    """Hold back the final names of every :func:`atomic_write` inside the block until the block
+    succeeds; on any error (or a kill) none of them appears, only hidden temporaries are lost.
+
+    Why: a command writing an image, a mask and a table must not leave the image when the table
+    fails. Nested groups join the outermost one."""
+    if _PENDING.get() is not None:
+        yield
+        return
+    pending: list[tuple[Path, Path]] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+        _PENDING.reset(token)
+        for _, path in pending:  # what would stop a rename half-way, found before the first one
+            if path.is_dir():
+                raise OutputFileError("is a folder; cannot write the file here", path)
+        for index, (tmp, path) in enumerate(pending):
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise OutputFileError(f"cannot write file: {one_line_reason(exc)}", path) from exc
+            pending[index] = (path, path)
+    finally:
+        if _PENDING.get() is pending:
+            _PENDING.reset(token)
+        for tmp, path in pending:
+            if tmp != path:
+                tmp.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_write(path: str | Path, *, inputs: Iterable[str | Path] = ()) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds.
@@ -57,9 +95,13 @@ def atomic_write(path: str | Path, *, inputs: Iterable[str | Path] = ()) -> Iter
     if not path.parent.is_dir():
         raise OutputFileError(f"directory {path.parent} does not exist", path)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+    pending = _PENDING.get()
     try:
         yield tmp
-        os.replace(tmp, path)
+        if pending is None:
+            os.replace(tmp, path)
+        else:
+            pending.append((tmp, path))
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputFileError(f"cannot write file: {one_line_reason(exc)}", path) from exc

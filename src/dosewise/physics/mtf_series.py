@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from dosewise.errors import DosewiseError, InvalidParameterError, describe_validation_error
 from dosewise.io import atomic_write
 from dosewise.physics.mtf_presets import MTFPreset
-from dosewise.units import dose_e_per_A2
+from dosewise.units import check_pixel_size_A, dose_e_per_A2
 from dosewise.physics.mtf_fit import MTFFit, NoiseFloor, ReadoutFit, fit_mtf, fit_readout_n0
 
 # Larsen et al. 2023, Fig. 5 marks the fits with R² >= 0.98; only those shape a preset by default.
@@ -185,8 +185,8 @@ def fit_mtf_series(
     if not stack:
         raise InvalidParameterError("no frames to fit", source)
     doses = _check_doses(doses_e_per_px, len(stack), source)
-    if pixel_size_A is not None and pixel_size_A <= 0:
-        raise InvalidParameterError(f"pixel size must be > 0 Å/px, got {pixel_size_A}", source)
+    if pixel_size_A is not None:
+        check_pixel_size_A(pixel_size_A, source)
     results = []
     for index, frame in enumerate(stack):
         vacuum = crop_region(frame, region, source)

@@ -28,7 +28,7 @@ def _square_step(coverage: float, text: object) -> int:
         raise InvalidParameterError(f"coverage {text!r} must lie in (0, 1]")
     root = 1.0 / math.sqrt(coverage)
     step = round(root)
-    if not math.isclose(coverage, 1.0 / step**2, rel_tol=1e-6):
+    if not math.isclose(coverage, 1.0 / step / step, rel_tol=1e-6):  # step**2 may exceed a float
         low, high = max(math.floor(root), 1), math.ceil(root)
         raise InvalidParameterError(
             f"coverage {text!r} is not 1/s^2 for an integer s; a partial scan keeps every "

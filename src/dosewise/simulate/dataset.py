@@ -21,11 +21,12 @@ import math
 import multiprocessing
 import os
 import pickle
+import shutil
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from rich.console import Console
@@ -34,7 +35,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges
 from dosewise.config.simulation import DEFAULT_N0_E_PER_PX, DoseSeriesConfig, HrtemDatasetConfig
 from dosewise.errors import InvalidParameterError, OutputFileError
-from dosewise.io.store import DatasetStore
+from dosewise.io.store import DatasetStore, is_store
 from dosewise.physics import MTFParams, MTFPreset
 from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, lens_margin_A, oversampling
 from dosewise.simulate.render import Detector, draw_detector, render_sample, resolve_mtf
@@ -210,6 +211,26 @@ def _write_structure(config: SimulationConfig, out: str, structure_index: int, n
     return len(missing)
 
 
+F = TypeVar("F", bound=Callable[..., SimulationReport])
+
+
+def _no_empty_store_left(simulate: F) -> F:
+    """A run that fails before its first sample removes the store it created: a failed command
+    leaves nothing behind, while a store with samples stays for the resume."""
+
+    @functools.wraps(simulate)
+    def wrapper(out: str | Path, *args: Any, **kwargs: Any) -> SimulationReport:
+        existed = Path(out).exists()
+        try:
+            return simulate(out, *args, **kwargs)
+        except BaseException:
+            if not existed and is_store(Path(out)) and len(DatasetStore.open(out)) == 0:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _open_store(out: Path, attrs: dict[str, Any]) -> DatasetStore:
     """Create the store, or reopen it for a resume if it was made with the same settings."""
     attrs = _jsonable(attrs)
@@ -261,6 +282,7 @@ def _write_indexed(render: Callable[[Any, int], _Rendered], sample_id: Callable[
     return written
 
 
+@_no_empty_store_left
 def _simulate_indexed(out: Path, attrs: dict[str, Any], n_images: int, *, sample_id: Callable[[int], str],
                       render: Callable[[Any, int], _Rendered], settings: Any, workers: int, progress: bool,
                       description: str, chunk: int) -> SimulationReport:
@@ -310,6 +332,7 @@ def _run_chunks(write: Callable[[list[int]], int], chunks: list[list[int]], work
     return written
 
 
+@_no_empty_store_left
 def simulate_hrtem_dataset(
     out: str | Path,
     config: HrtemDatasetConfig,
@@ -381,6 +404,7 @@ def _run_parallel(config: SimulationConfig, out: Path, todo: list[int], n_varian
     return written
 
 
+@_no_empty_store_left
 def simulate_dose_series(out: str | Path, config: DoseSeriesConfig, *, progress: bool = True) -> SimulationReport:
     """One structure, fixed optics and detector, frame dose rising log-spaced (dose-limit studies).
 

@@ -3,7 +3,7 @@ and what happens to outputs that are already there (one policy for every command
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 
@@ -55,3 +55,14 @@ def inputs_to_run(outputs: Mapping[Path, Sequence[Path]], existing: Existing | s
             raise OutputFileError(f"exists already (from {source.name}); pass --overwrite to replace it or "
                                   "--skip-existing to keep it and skip that input", there[0])
     return kept
+
+
+def refuse_existing(targets: Iterable[Path | None], overwrite: bool) -> None:
+    """The one-run commands' policy (``noise``, ``subsample``, ``profile``, ``fit-mtf``,
+    ``stream``): an output already there is a one-line error before any work, unless
+    ``overwrite``."""
+    if overwrite:
+        return
+    for target in targets:
+        if target is not None and Path(target).exists():
+            raise OutputFileError("exists already; pass --overwrite to replace it", target)

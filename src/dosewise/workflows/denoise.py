@@ -16,9 +16,9 @@ from typing import Any
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.denoise import Denoiser, default_model_path
 from dosewise.infer.runtime import Backend, Precision
-from dosewise.io import SUPPORTED_SUFFIXES, OutputFormat, expand_inputs, processing_record, provenance, read_image, write_image
+from dosewise.io import OutputFormat, expand_inputs, processing_record, provenance, read_image, write_image
+from dosewise.workflows._batch import FailedInput, run_batch
 from dosewise.workflows._output import Existing, inputs_to_run, prepare_out_dir
-from dosewise.workflows._progress import each
 
 
 def make_denoiser(
@@ -78,12 +78,15 @@ class DenoiseResult:
     images: list[DenoisedFile] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     """Inputs left out because their output was there (``existing="skip"``)."""
+    failed: list[FailedInput] = field(default_factory=list)
+    """Inputs that could not be read or used, each with its one-line reason."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``dosewise denoise --json``."""
         return {"model": str(self.model), "backend": self.backend, "device": self.device,
                 "precision": self.precision, "out": str(self.out_dir),
-                "images": [image.to_dict() for image in self.images], "skipped": [str(p) for p in self.skipped]}
+                "images": [image.to_dict() for image in self.images], "skipped": [str(p) for p in self.skipped],
+                "failed": [f.to_dict() for f in self.failed]}
 
 
 def denoise_files(
@@ -107,17 +110,13 @@ def denoise_files(
     metadata and a processing record. Every output is planned before anything runs: two
     inputs of one name, or an output that is an input, are refused. ``signal``: which signal of
     multi-signal files (index or title). ``existing``: an output already there is refused
-    (default), overwritten, or its input skipped."""
+    (default), overwritten, or its input skipped. An input that cannot be read or used is
+    left out and listed in ``failed`` (the batch goes on; :mod:`dosewise.workflows._batch`)."""
     suffix = _output_suffix(output_format)
     images = expand_inputs(images)
     out_dir = Path(out_dir)
     outputs: dict[Path, Path] = {}
     for path in images:
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise InvalidParameterError(
-                f"unknown file type {path.suffix or '(no suffix)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
-                path,
-            )
         output = out_dir / f"{path.stem}_denoised{suffix}"
         if output in outputs:
             raise OutputFileError(f"{outputs[output]} and {path} would both be written here; rename one", output)
@@ -129,20 +128,22 @@ def denoise_files(
     denoiser, checkpoint = make_denoiser(model, backend=backend, tile_px=tile_px, overlap_px=overlap_px,
                                          batch_size=batch_size, device=device, precision=precision)
     prepare_out_dir(out_dir)
-    written = []
-    for output, path in each(outputs.items(), "denoising", enabled=progress):
-        if path not in run:
-            continue
+
+    def denoise_one(planned: tuple[Path, Path]) -> DenoisedFile:
+        output, path = planned
         image = read_image(path, signal=signal)
         denoised = denoiser(image.data)
         record = processing_record("denoise", checkpoint, backend=denoiser.backend, precision=denoiser.precision)
         write_image(output, denoised, inputs=images, pixel_size_A=image.pixel_size_A,
                     metadata=provenance(image.metadata, path, record))
-        written.append(DenoisedFile(image=path, frames=image.n_frames, shape=tuple(image.data.shape[-2:]),
-                                    output=output, min=float(denoised.min()), max=float(denoised.max())))
+        return DenoisedFile(image=path, frames=image.n_frames, shape=tuple(image.data.shape[-2:]),
+                            output=output, min=float(denoised.min()), max=float(denoised.max()))
+
+    written, failed = run_batch([(o, p) for o, p in outputs.items() if p in run], denoise_one,
+                                path_of=lambda planned: planned[1], description="denoising", progress=progress)
     return DenoiseResult(model=checkpoint, backend=denoiser.backend, device=denoiser.device,
                          precision=denoiser.precision, out_dir=out_dir, images=written,
-                         skipped=[path for path in outputs.values() if path not in run])
+                         skipped=[path for path in outputs.values() if path not in run], failed=failed)
 
 
 def _output_suffix(output_format: OutputFormat | str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 from dosewise.errors import InvalidImageError, InvalidParameterError
 from dosewise.io import read_image, write_image
+from dosewise.workflows._output import refuse_existing
 from dosewise.physics import MTFParams, as_generator, detector_image, parse_mtf
 from dosewise.units import DoseUnit, as_dose_unit, dose_e_per_A2, dose_e_per_px
 
@@ -54,6 +55,7 @@ def add_detector_noise(
     mtf: str | MTFParams | None = None,
     readout_n0_e_per_px: float | None = None,
     seed: int = 0,
+    overwrite: bool = False,
 ) -> NoiseResult:
     """MTF[Poisson(dose · I)] + Poisson(N0) of every frame of ``input_path``, written to ``output``.
 
@@ -61,9 +63,11 @@ def add_detector_noise(
     (e-/Å² needs a pixel size: ``pixel_size_A`` or the file's). ``mtf`` is a preset
     ``mtf1``..``mtf5`` or preset ``.yaml`` file (one detector drawn with ``seed``), ``c0,c3,C``
     or :class:`~dosewise.physics.MTFParams`; ``readout_n0_e_per_px`` replaces the preset's N0
-    (default: the preset's draw, else 0). The input is never overwritten.
+    (default: the preset's draw, else 0). The input is never overwritten; an existing
+    ``output`` only with ``overwrite``.
     """
     input_path = Path(input_path)
+    refuse_existing([Path(output)], overwrite)
     image = read_image(input_path)
     pixel_size_A = pixel_size_A if pixel_size_A is not None else image.pixel_size_A
     if as_dose_unit(dose_unit) is DoseUnit.per_A2:

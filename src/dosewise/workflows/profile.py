@@ -20,10 +20,10 @@ from dosewise.analysis import analyse_profile, line_profile
 from dosewise.analysis.profile_result import Polarity, as_polarity
 from dosewise.errors import DosewiseError, InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-from dosewise.io import atomic_write, read_image
+from dosewise.io import atomic_write, output_group, read_image
 from dosewise.report.profile_figure import ProfilePanel, profile_figure
 from dosewise.report.style import save_png
-from dosewise.workflows._output import check_out_dir
+from dosewise.workflows._output import check_out_dir, refuse_existing
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ def profile_file(
     particles: int | None = None,
     polarity: Polarity | str = Polarity.dark,
     background_fraction: float = 0.15,
+    overwrite: bool = False,
 ) -> ProfileResult:
     """Fit blurred spheres to the profile ``start`` -> ``end`` (x, y in px; x = column) of the
     2-D image ``image_path``, averaged over ``width_px``; with ``denoised`` (the same field of
@@ -60,7 +61,8 @@ def profile_file(
     ``profile.png`` and ``profile.json`` into ``out_dir``.
 
     ``particles`` forces 1 or 2 (default: count the dips); ``pixel_size_A`` overrides the
-    file's (else the denoised file's) and gives lengths in nm.
+    file's (else the denoised file's) and gives lengths in nm. The three files appear together
+    or not at all; existing ones are refused unless ``overwrite``.
     """
     image_path = Path(image_path)
     denoised = Path(denoised) if denoised is not None else None
@@ -71,6 +73,8 @@ def profile_file(
         raise InvalidParameterError(f"--particles must be 1 or 2, got {particles}")
     polarity = as_polarity(polarity)
     check_out_dir(out_dir)
+    csv_path, png_path, json_path = out_dir / "profile.csv", out_dir / "profile.png", out_dir / "profile.json"
+    refuse_existing([csv_path, png_path, json_path], overwrite)
     raw = _read_2d(image_path)
     inputs = [image_path]
     images = {"raw": (image_path, raw)}
@@ -104,14 +108,14 @@ def profile_file(
             panels[label] = ProfilePanel(label, profile, error=error.problem)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, png_path, json_path = out_dir / "profile.csv", out_dir / "profile.png", out_dir / "profile.json"
     report = _report(image_path, denoised, panels, pixel_size_A, csv_path, png_path, json_path)
-    with atomic_write(csv_path, inputs=inputs) as tmp:
-        _write_csv(tmp, panels)
     figure = profile_figure(images[primary][1].data, list(panels.values()), title=image_path.name)
-    save_png(png_path, figure, inputs=inputs)
-    with atomic_write(json_path, inputs=inputs) as tmp:
-        tmp.write_text(json.dumps(report, indent=2) + "\n")
+    with output_group():
+        with atomic_write(csv_path, inputs=inputs) as tmp:
+            _write_csv(tmp, panels)
+        save_png(png_path, figure, inputs=inputs)
+        with atomic_write(json_path, inputs=inputs) as tmp:
+            tmp.write_text(json.dumps(report, indent=2) + "\n")
     return ProfileResult(report=report, csv=csv_path, png=png_path, json=json_path, panels=panels)
 
 

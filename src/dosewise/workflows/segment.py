@@ -8,7 +8,7 @@ It exists so that a notebook plans and writes the outputs exactly as the command
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ from dosewise.infer.tiling import required_overlap_px
 from dosewise.io import expand_inputs, processing_record, provenance, read_image, write_image
 from dosewise.models import receptive_field_px
 from dosewise.report.overlay import overlay_png
+from dosewise.workflows._batch import FailedInput, run_batch
 from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run
-from dosewise.workflows._progress import each
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,23 @@ class SegmentedFrame:
                 "area_fraction": self.area_fraction, "mask": str(self.mask)}
 
 
+@dataclass(frozen=True)
+class SegmentResult:
+    """What :func:`segment_files` ran and wrote: every frame segmented, the inputs skipped
+    because their outputs were there, and the inputs that failed (one-line reasons)."""
+
+    model: Path
+    out_dir: Path
+    frames: list[SegmentedFrame] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[FailedInput] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``dosewise segment --json``."""
+        return {"model": str(self.model), "out": str(self.out_dir), "images": [f.to_dict() for f in self.frames],
+                "skipped": [str(p) for p in self.skipped], "failed": [f.to_dict() for f in self.failed]}
+
+
 def segment_files(
     images: Sequence[str | Path],
     out_dir: str | Path,
@@ -58,7 +75,7 @@ def segment_files(
     signal: str | int | None = None,
     existing: Existing | str = Existing.refuse,
     progress: bool = False,
-) -> list[SegmentedFrame]:
+) -> SegmentResult:
     """Segment every frame of ``images`` with the checkpoint ``model`` (``dosewise train
     segment``); write ``<stem>_mask.tif``, ``_probability.tif``, ``_overlay.png`` and
     ``_particles.csv`` per frame (stacks: ``<stem>_frameNNNN_*``) into ``out_dir``.
@@ -68,6 +85,7 @@ def segment_files(
     field (at most half a tile). ``split_touching``: touching particles are counted one by one
     (watershed on the distance transform) and ``<stem>_labels.tif`` holds their instance labels.
     ``existing``: outputs already there are refused (default), overwritten, or their input skipped.
+    An input that cannot be read or used is left out and listed in ``failed`` (the batch goes on).
     """
     images = expand_inputs(images)
     out_dir = Path(out_dir)
@@ -84,8 +102,9 @@ def segment_files(
     check_out_dir(out_dir)
     run = set(inputs_to_run({path: _first_outputs(out_dir, path.stem) for path in images}, existing))
     out_dir.mkdir(parents=True, exist_ok=True)
-    frames = []
-    for path in each([p for p in images if p in run], "segmenting", enabled=progress):
+
+    def segment_one(path: Path) -> list[SegmentedFrame]:
+        frames = []
         image = read_image(path, signal=signal)
         for index in range(image.n_frames):
             frame = image.frame(index)
@@ -105,7 +124,12 @@ def segment_files(
             frames.append(SegmentedFrame(image=path, frame=index, particles=len(result.particles),
                                          area_fraction=float(result.mask.mean()), mask=mask,
                                          probability=probability, overlay=overlay, particles_csv=table))
-    return frames
+        return frames
+
+    per_file, failed = run_batch([p for p in images if p in run], segment_one, path_of=lambda p: p,
+                                 description="segmenting", progress=progress)
+    return SegmentResult(model=model, out_dir=out_dir, frames=[f for frames in per_file for f in frames],
+                         skipped=[p for p in images if p not in run], failed=failed)
 
 
 SEGMENT_OUTPUTS = ("_mask.tif", "_probability.tif", "_overlay.png", "_particles.csv", "_labels.tif")

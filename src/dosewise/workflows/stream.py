@@ -14,8 +14,8 @@ from typing import Any
 
 from dosewise.errors import InvalidParameterError
 from dosewise.infer.runtime import Backend, Precision
-from dosewise.infer.stream import StreamReport, folder_items, run_stream, stack_items
-from dosewise.workflows._output import prepare_out_dir
+from dosewise.infer.stream import FRAME_NAME, OUTPUT_SUFFIX, StreamReport, folder_items, run_stream, stack_items
+from dosewise.workflows._output import prepare_out_dir, refuse_existing
 from dosewise.workflows.denoise import make_denoiser
 
 
@@ -61,19 +61,23 @@ def stream_denoise(
     device: str = "auto",
     precision: Precision | str = Precision.fp32,
     on_skip: Callable[[str], None] = lambda line: None,
+    overwrite: bool = False,
 ) -> StreamResult:
     """Denoise a frame sequence, writing each frame when done.
 
     A multi-frame file gives ``out_dir/frame_000000.tif``, ...; a folder gives
     ``out_dir/<name>_denoised.tif`` per file matching ``pattern``, polling every ``poll_s``
     seconds until ``watch_s`` seconds pass with nothing new. Unreadable frames are passed
-    to ``on_skip`` (one line each) and skipped.
+    to ``on_skip`` (one line each) and skipped. Outputs of an earlier stream already in
+    ``out_dir`` are refused before anything runs, unless ``overwrite``.
     """
     source, out_dir = Path(source), Path(out_dir)
     if watch_s < 0:
         raise InvalidParameterError(f"--watch must be >= 0 seconds, got {watch_s}")
     if poll_s <= 0:
         raise InvalidParameterError(f"--poll must be > 0 seconds, got {poll_s}")
+    earlier = "*" + OUTPUT_SUFFIX if source.is_dir() else FRAME_NAME.split("{")[0] + "*.tif"
+    refuse_existing(sorted(out_dir.glob(earlier))[:1] if out_dir.is_dir() else [], overwrite)
     if source.is_dir():
         items = folder_items(source, out_dir, pattern=pattern, watch_s=watch_s, poll_s=poll_s)
         kind = "folder"

@@ -31,8 +31,8 @@ from dosewise.io import atomic_write, expand_inputs, processing_record, provenan
 from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
 from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
+from dosewise.workflows._batch import FailedInput, run_batch
 from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run, prepare_out_dir
-from dosewise.workflows._progress import each
 
 
 def coverage_steps(coverages: Sequence[str | float] | None) -> list[int] | None:
@@ -82,11 +82,13 @@ class SupersampleResult:
     images: list[SupersampledFile] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     """Inputs left out because their outputs were there (``existing="skip"``)."""
+    failed: list[FailedInput] = field(default_factory=list)
+    """Inputs that could not be read or used, each with its one-line reason."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``dosewise supersample --json``."""
         return {"model": str(self.model), "out": str(self.out_dir), "images": [i.to_dict() for i in self.images],
-                "skipped": [str(p) for p in self.skipped]}
+                "skipped": [str(p) for p in self.skipped], "failed": [f.to_dict() for f in self.failed]}
 
 
 def supersample_files(
@@ -112,7 +114,8 @@ def supersample_files(
     Give either ``mask`` (full-grid sampling mask, non-zero = measured; the images are
     full-grid partial scans) or ``coverage`` (the images are the small images of kept probe
     positions, ``offset`` on the full grid; the output is step times larger). With
-    ``from_full`` the images are full scans, sub-sampled first and compared.
+    ``from_full`` the images are full scans, sub-sampled first and compared. An input that
+    cannot be read or used is left out and listed in ``failed`` (the batch goes on).
     """
     images = expand_inputs(images)
     out_dir = Path(out_dir)
@@ -137,10 +140,9 @@ def supersample_files(
                             existing))
     supersampler = Supersampler(model, device=device, tile_px=tile_px, overlap_px=overlap_px)
     prepare_out_dir(out_dir)
-    written = []
-    for output, path in each(outputs.items(), "supersampling", enabled=progress):
-        if path not in run:
-            continue
+
+    def supersample_one(planned: tuple[Path, Path]) -> SupersampledFile:
+        output, path = planned
         image = read_image(path, frame=0, signal=signal)
         data = image.data
         panels: dict[str, np.ndarray] = {}
@@ -174,11 +176,13 @@ def supersample_files(
         write_image(output, filled.image, inputs=images, pixel_size_A=full_pixel_A,
                     metadata=provenance(image.metadata, path, record))
         figure = save_png(output.with_suffix(".png"), supersample_figure(panels, path.name))
-        written.append(SupersampledFile(image=path, output=output, shape=tuple(filled.image.shape), figure=figure,
-                                        trust=filled.trust, rmse_network=rmse_network,
-                                        rmse_bilinear=rmse_bilinear))
+        return SupersampledFile(image=path, output=output, shape=tuple(filled.image.shape), figure=figure,
+                                trust=filled.trust, rmse_network=rmse_network, rmse_bilinear=rmse_bilinear)
+
+    written, failed = run_batch([(o, p) for o, p in outputs.items() if p in run], supersample_one,
+                                path_of=lambda planned: planned[1], description="supersampling", progress=progress)
     return SupersampleResult(model=model, out_dir=out_dir, images=written,
-                             skipped=[path for path in outputs.values() if path not in run])
+                             skipped=[path for path in outputs.values() if path not in run], failed=failed)
 
 
 @dataclass(frozen=True)
