@@ -257,3 +257,26 @@ def test_kill_9_in_the_middle_of_a_multi_output_command_leaves_no_final_file(ima
     assert process.returncode == -signal.SIGKILL
     leftovers = sorted(p.name for p in out.iterdir())
     assert leftovers and all(name.startswith(".") for name in leftovers), leftovers  # temporaries only
+
+
+def test_report_commands_refuse_an_earlier_report_unless_overwrite(image: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "table.md").write_text("an earlier evaluation")
+    result = invoke("evaluate", "supersample", "--data", image.parent, "-o", out, "--coverage", "1/16")
+    assert_one_line_error(result, "table.md", "exists already", "--overwrite")
+    assert (out / "table.md").read_text() == "an earlier evaluation"
+    replaced = invoke("evaluate", "supersample", "--data", image.parent, "-o", out, "--coverage", "1/16", "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    assert (out / "table.md").read_text() != "an earlier evaluation" and (out / "edge_curve.png").is_file()
+
+
+def test_export_refuses_an_existing_onnx_file_unless_overwrite(tmp_path: Path) -> None:
+    from dosewise.infer.denoise import default_model_path
+
+    target = tmp_path / "model.onnx"
+    target.write_bytes(b"an earlier export")
+    arguments = ["export", default_model_path(), "--onnx", target, "--tile", 32]
+    assert_one_line_error(invoke(*arguments), "model.onnx", "exists already")
+    assert target.read_bytes() == b"an earlier export"
+    assert invoke(*arguments, "--overwrite").exit_code == 0 and target.read_bytes() != b"an earlier export"

@@ -62,12 +62,12 @@ def test_folder_with_one_corrupt_file_among_six_gives_five_outputs(
     out = tmp_path / "out"
     result = invoke("stream", folder, "-o", out, "--model", checkpoint_copy, "--backend", "onnx",
                     "--tile", 64, "--watch", 0, "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # the batch policy: the good ones written, exit 2 at the end
     assert sorted(p.name for p in out.iterdir()) == [
         f"img_{i:02d}_denoised.tif" for i in (0, 1, 2, 4, 5)
     ]
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "img_03.tif" in lines[0], result.stderr
+    assert len(lines) == 2 and "img_03.tif" in lines[0] and "1 frame(s) or file(s) skipped" in lines[1], result.stderr
     summary = json.loads(result.stdout)
     assert summary["frames"] == 5 and summary["skipped"] == 1 and summary["backend"] == "onnx"
 

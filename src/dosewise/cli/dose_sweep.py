@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from dosewise.cli.common import JsonFlag, console, emit_json
+from dosewise.cli.common import JsonFlag, OverwriteFlag, console, emit_json
 from dosewise.units import DoseUnit
 
 
@@ -46,6 +46,7 @@ def dose_sweep_command(
         help="Write overlays of the frame nearest this dose (e-/Å²); repeat. Default: lowest, 50 % dose, highest.")] = None,
     store_key: Annotated[str, typer.Option(help="Which array of a store holds the frames.")] = "noisy",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Segmented area (and F1 with true masks) against frame dose; the 50 % and convergence doses."""
@@ -53,7 +54,7 @@ def dose_sweep_command(
 
     result = dose_sweep_files(series, model, out_dir, names=name, doses=doses, dose_unit=dose_unit,
                               pixel_size_A=pixel_size, threshold=threshold, band_tolerance=band_tolerance,
-                              overlay_doses=overlay_dose, store_key=store_key, device=device)
+                              overlay_doses=overlay_dose, store_key=store_key, device=device, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -56,6 +56,7 @@ def stream_command(
                             precision=precision, on_skip=report_skip, overwrite=overwrite)
     if as_json:
         emit_json(result.to_dict())
+        _exit_if_skipped(result.report.skipped)
         return
     report = result.report
     table = Table(title=f"stream {source.name} ({result.backend}, {result.device})", show_header=False)
@@ -66,6 +67,16 @@ def stream_command(
     table.add_row("latency p99 (ms)", _fmt(report.latency_ms(99), ".1f"))
     table.add_row("output", str(out_dir))
     console.print(table)
+    _exit_if_skipped(report.skipped)
+
+
+def _exit_if_skipped(skipped: list[str]) -> None:
+    """The batch policy (``dosewise.workflows._batch``) for a stream: each skipped frame was reported
+    as it happened; the end says how many and exits with code 2."""
+    if skipped:
+        print(f"dosewise: error: {len(skipped)} frame(s) or file(s) skipped; the others were written",
+              file=sys.stderr)
+        raise typer.Exit(code=2)
 
 
 def _fmt(value: float | None, spec: str) -> str:

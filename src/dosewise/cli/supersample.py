@@ -141,6 +141,7 @@ def evaluate_supersample(
     precision_coverage: Annotated[str, typer.Option(
         help="Coverage of the input-precision table (Ede 2020, Table 3).")] = "1/25",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    overwrite: OverwriteFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Ede 2020's Table 2 (root mean / root std of MSE per coverage), error vs distance from the
@@ -151,7 +152,7 @@ def evaluate_supersample(
         report = evaluate_supersamplers(
             data, out_dir, models=model or (), coverages=coverage, store_key=store_key, crop_px=crop,
             max_images=max_images, target_blur_sigma_px=target_blur, precision_coverage=precision_coverage,
-            device=device, progress=lambda name: status.update(f"evaluated {name}"))
+            device=device, progress=lambda name: status.update(f"evaluated {name}"), overwrite=overwrite)
     if as_json:
         emit_json(report.to_dict())
         return

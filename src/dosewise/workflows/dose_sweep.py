@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dosewise.analysis.dose_series import load_dose_series, parse_doses
+from dosewise.analysis.dose_series import DoseSeries, load_dose_series, parse_doses
 from dosewise.checkpoint import load_model
 from dosewise.errors import InvalidParameterError
 from dosewise.infer.dose_sweep import sweep_model
-from dosewise.io import atomic_write
+from dosewise.io import atomic_write, output_group
 from dosewise.report.dose_sweep_figure import dose_sweep_figure, overlay_figure
 from dosewise.report.style import save_png
 from dosewise.units import DoseUnit
-from dosewise.workflows._output import check_out_dir
+from dosewise.workflows._output import check_out_dir, refuse_existing
 
 
 def model_labels(models: Sequence[Path], names: Sequence[str] | None = None) -> list[str]:
@@ -73,6 +73,7 @@ def dose_sweep_files(
     overlay_doses: Sequence[float] | None = None,
     store_key: str = "noisy",
     device: str = "auto",
+    overwrite: bool = False,
 ) -> DoseSweepResult:
     """Segmented area (and F1 with true masks) against frame dose for every checkpoint of
     ``models`` on the dose ``series`` (a store from ``dosewise simulate dose-series``, a
@@ -80,7 +81,8 @@ def dose_sweep_files(
 
     ``doses`` ('d1,d2,...', a file with one per line, or numbers, in ``dose_unit``)
     override the series' metadata. Overlays are drawn of the frames nearest
-    ``overlay_doses`` (e-/Å²; default: lowest, 50 % dose, highest).
+    ``overlay_doses`` (e-/Å²; default: lowest, 50 % dose, highest). The files appear together;
+    a sweep's files already in ``out_dir`` are refused unless ``overwrite``.
     """
     series, out_dir = Path(series), Path(out_dir)
     models = [Path(m) for m in models]
@@ -92,10 +94,19 @@ def dose_sweep_files(
     data = load_dose_series(series, doses=given, dose_unit=dose_unit, pixel_size_A=pixel_size_A,
                             store_key=store_key)
     check_out_dir(out_dir)
+    refuse_existing([out_dir / "dose_sweep.png", out_dir / "summary.json",
+                     *(out_dir / f"sweep_{label}.csv" for label in labels)], overwrite)
     loaded = [load_model(path) for path in models]
     runs = [sweep_model(m, data, name=label, threshold=threshold, band_tolerance=band_tolerance, device=device)
             for m, label in zip(loaded, labels)]
     out_dir.mkdir(parents=True, exist_ok=True)
+    with output_group():
+        return _write_sweep(series, models, labels, runs, data, out_dir, overlay_doses, overwrite)
+
+
+def _write_sweep(series: Path, models: list[Path], labels: list[str], runs: list[Any], data: DoseSeries,
+                 out_dir: Path, overlay_doses: Sequence[float] | None, overwrite: bool) -> DoseSweepResult:
+    """Every file of one sweep: per model its table and overlays, the figure and the summary."""
     files: dict[str, str] = {}
     for label, run in zip(labels, runs):
         files[f"{label}.csv"] = str(run.sweep.write_csv(out_dir / f"sweep_{label}.csv"))
@@ -106,6 +117,7 @@ def dose_sweep_files(
         for dose in sorted({data.nearest_frame(d) for d in wanted if d is not None}):
             title = f"{label}, {data.doses_e_per_A2[dose]:.3g} e-/Å² (cyan: {run.sweep.target_source})"
             path = out_dir / f"overlay_{label}_{data.doses_e_per_A2[dose]:.3g}.png"
+            refuse_existing([path], overwrite)  # its name needs the sweep; nothing is final yet
             save_png(path, overlay_figure(data.frames[dose], run.masks[dose], reference[dose], title),
                      inputs=[series])
             files[path.name] = str(path)

@@ -20,6 +20,7 @@ import torch
 from dosewise.checkpoint import LoadedModel, load_model
 from dosewise.errors import InvalidParameterError
 from dosewise.infer.onnx_backend import OnnxForward, export_onnx
+from dosewise.workflows._output import refuse_existing
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,16 @@ class ExportResult:
                 "output_range": self.output_range}
 
 
-def export_checkpoint(checkpoint: str | Path, onnx_path: str | Path, *, tile_px: int = 256) -> ExportResult:
+def export_checkpoint(checkpoint: str | Path, onnx_path: str | Path, *, tile_px: int = 256,
+                      overwrite: bool = False) -> ExportResult:
     """Export a segmentation, restoration (denoiser) or pretraining checkpoint to ONNX.
 
     Partial-scan supersamplers are refused in one line: their generators find the probe lattice
     from the mask with data-dependent Python, which a traced graph would freeze at one lattice.
+    An existing ``onnx_path`` is refused unless ``overwrite``.
     """
     checkpoint = Path(checkpoint)
+    refuse_existing([Path(onnx_path)], overwrite)
     if tile_px < 16:
         raise InvalidParameterError(f"--tile must be >= 16 px, got {tile_px}")
     loaded = load_model(checkpoint)

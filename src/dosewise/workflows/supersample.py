@@ -27,12 +27,12 @@ from dosewise.analysis.supersample_eval import (
 )
 from dosewise.errors import InvalidParameterError, OutputFileError
 from dosewise.infer.supersample import Supersampler, default_supersampler_path, full_grid
-from dosewise.io import atomic_write, expand_inputs, processing_record, provenance, read_image, read_mask, write_image
+from dosewise.io import atomic_write, expand_inputs, output_group, processing_record, provenance, read_image, read_mask, write_image
 from dosewise.physics.partial_scan import parse_coverage, partial_scan
 from dosewise.report.style import save_png
 from dosewise.report.supersample_figure import edge_curve_figure, supersample_figure
 from dosewise.workflows._batch import FailedInput, run_batch
-from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run, prepare_out_dir
+from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run, prepare_out_dir, refuse_existing
 
 
 def coverage_steps(coverages: Sequence[str | float] | None) -> list[int] | None:
@@ -217,13 +217,17 @@ def evaluate_supersamplers(
     precision_coverage: str | float = "1/25",
     device: str = "auto",
     progress: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> SupersampleReport:
     """Ede 2020's Table 2 (root mean / root std of MSE per coverage) for the checkpoints
     ``models`` and the classical baselines on the full scans ``data`` (image files, folder
     trees or ``*.zarr`` stores), the error against distance from the edge (Fig. 8) and, for
     the first model, the input-precision table (Table 3), written into ``out_dir``.
-    ``progress`` hears the name of each method evaluated."""
+    ``progress`` hears the name of each method evaluated. The files appear together; a report
+    already in ``out_dir`` is refused unless ``overwrite``."""
     out_dir = Path(out_dir)
+    refuse_existing([out_dir / name for name in ("table.md", "table.csv", "edge_curve.csv", "edge_curve.png",
+                                                 "precision.md")], overwrite)
     steps = coverage_steps(coverages) or list(TABLE_STEPS)
     folders, stores = split_sources(data)
     images = load_eval_images(folders, stores, store_key=store_key, crop_px=crop_px, max_images=max_images)
@@ -236,14 +240,16 @@ def evaluate_supersamplers(
     check_out_dir(out_dir)
     result = evaluate_supersampling(images, methods, steps, target_blur_sigma_px=target_blur_sigma_px,
                                     progress=progress)
-    paths = result.write(out_dir)
-    paths["edge_curve.png"] = save_png(out_dir / "edge_curve.png", edge_curve_figure(result))
-    precision = None
+    precision = table = None
     if supersamplers:
         step = parse_coverage(precision_coverage)
         first = next(iter(supersamplers.values()))
         table = precision_table(images, first.method(), step, target_blur_sigma_px=target_blur_sigma_px)
-        with atomic_write(out_dir / "precision.md") as tmp:
-            tmp.write_text(precision_markdown(table, step), encoding="utf-8")
         precision = {k: {"root_mean_mse": v[0], "root_std_mse": v[1]} for k, v in table.items()}
+    with output_group():
+        paths = result.write(out_dir)
+        paths["edge_curve.png"] = save_png(out_dir / "edge_curve.png", edge_curve_figure(result))
+        if table is not None:
+            with atomic_write(out_dir / "precision.md") as tmp:
+                tmp.write_text(precision_markdown(table, step), encoding="utf-8")
     return SupersampleReport(images=len(images), evaluation=result, files=paths, precision=precision)
