@@ -49,6 +49,8 @@ PARTICLE_MIN_DIAMETER_PX = 3.0
 # The HRTEM field of view (Å): below the smallest the capped particle has too few atoms to outline;
 # above the largest the exit-wave grid (max_sampling_A, default 0.1 Å) outgrows a workstation's memory.
 HRTEM_FIELD_RANGE_A = (12.0, 1000.0)
+# Coarser HRTEM pixels cannot sample the Au lattice (d111 = 2.35 Å) at all.
+HRTEM_MAX_PIXEL_SIZE_A = 2.0
 # The pydantic error type of a count below 1; the command line reports it under its flag.
 COUNT_ERROR = "count"
 # Drawn ranges that a recipe sets with its own top-level fields, not inside the ranges.
@@ -191,6 +193,9 @@ class _HrtemImaging(Recipe):
     def _field_holds_a_particle(self) -> _HrtemImaging:
         pixel_size_A = getattr(self, "pixel_size_A")
         limits_A = pixel_size_A if isinstance(pixel_size_A, tuple) else (pixel_size_A, pixel_size_A)
+        if limits_A[1] > HRTEM_MAX_PIXEL_SIZE_A:
+            raise ValueError(f"pixel_size_A must be <= {HRTEM_MAX_PIXEL_SIZE_A:g} Å/px for HRTEM (coarser pixels "
+                             f"cannot sample the Au lattice), got {limits_A[1]:g}")
         low_A, high_A = (getattr(self, "size_px") * p for p in limits_A)
         if not (HRTEM_FIELD_RANGE_A[0] <= low_A and high_A <= HRTEM_FIELD_RANGE_A[1]):
             raise ValueError("size_px x pixel_size_A (the field of view) must lie in [{:g}, {:g}] Å, got {:g}".format(
