@@ -162,7 +162,12 @@ def _json_default(value: Any) -> Any:
 
 
 def report_training(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    """Where a training or pretraining run left its files, and its final metrics."""
+    """Where a training or pretraining run left its files, and its final metrics; printed by the
+    first process only when Lightning runs several (DDP), so ``--json`` stays one object."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    if rank_zero_only.rank != 0:
+        return
     report = {
         "out_dir": str(result.out_dir),
         "best_checkpoint": str(result.best_checkpoint) if result.best_checkpoint else None,
