@@ -36,6 +36,9 @@ MtfOption = Annotated[str, typer.Option(
     help="Detector MTF preset mtf1..mtf5 (Larsen et al. 2023, Table 3), a preset .yaml written by "
     "`dosewise fit-mtf --preset-out`, or c0,c3,C.")]
 PixelSize = Annotated[float, typer.Option("--pixel-size", help="Final image pixel size in Å/px.")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    help="Address of a dask.distributed scheduler (tcp://host:8786) to run on instead of local worker processes; "
+         "its workers must see --out (a shared filesystem).")]
 
 
 def _defaults(model: type[Recipe]) -> dict[str, Any]:
@@ -80,6 +83,7 @@ def hrtem(
     mtf: MtfOption = HRTEM["mtf"],
     seed: Annotated[int, typer.Option(help="Random seed.")] = HRTEM["seed"],
     workers: Annotated[int, typer.Option(help="Worker processes (one structure each).")] = 1,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Au/CeO2 HRTEM images with masks; each exit wave is reused for several image variants."""
@@ -92,7 +96,7 @@ def hrtem(
         "mtf": ("--mtf", mtf), "seed": ("--seed", seed),
     })
     _check_workers(workers)
-    simulate_hrtem_dataset(out, config, workers=workers)
+    simulate_hrtem_dataset(out, config, workers=workers, scheduler=scheduler)
     count = len(DatasetStore.open(out))
     if as_json:
         emit_json({"store": str(out), "samples": count, "structures": n, "variants_per_structure": variants})
@@ -143,6 +147,7 @@ def stem(
     ] = "all",
     seed: Annotated[int, typer.Option(help="Random seed.")] = STEM["seed"],
     workers: Annotated[int, typer.Option(help="Worker processes (chunks of images each).")] = 1,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """ADF-STEM crystal images (incoherent model) with noisy, noise_free, clean, superres and mask."""
@@ -155,7 +160,7 @@ def stem(
         "seed": ("--seed", seed),
     })
     _check_workers(workers)
-    simulate_stem_dataset(out, config, workers=workers)
+    simulate_stem_dataset(out, config, workers=workers, scheduler=scheduler)
     count = len(DatasetStore.open(out))
     if as_json:
         emit_json({"store": str(out), "samples": count, "size_px": size})
@@ -181,6 +186,7 @@ def particles(
     ] = PARTICLES["diameter_range_px"],
     mtf: MtfOption = PARTICLES["mtf"],
     workers: Annotated[int, typer.Option(help="Worker processes (chunks of images each).")] = 1,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Nanoparticle fields (spheres, rods, tetrahedra, prisms, cubes; isolated or touching) with clean,
@@ -194,7 +200,7 @@ def particles(
         "diameter_range_px": ("--diameter-range", diameter_range), "mtf": ("--mtf", mtf),
     })
     _check_workers(workers)
-    simulate_particle_dataset(out, config, workers=workers)
+    simulate_particle_dataset(out, config, workers=workers, scheduler=scheduler)
     count = len(DatasetStore.open(out))
     if as_json:
         emit_json({"store": str(out), "samples": count, "size_px": size, "modality": config.modality})

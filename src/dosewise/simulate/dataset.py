@@ -34,7 +34,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dosewise.config.microscope import MicroscopeParams, MicroscopeRanges
 from dosewise.config.simulation import DEFAULT_N0_E_PER_PX, DoseSeriesConfig, HrtemDatasetConfig
-from dosewise.errors import InvalidParameterError, OutputFileError
+from dosewise.errors import InvalidParameterError, MissingExtraError, OutputFileError
+from dosewise.io.messages import one_line_reason
 from dosewise.io.store import DatasetStore, is_store
 from dosewise.physics import MTFParams, MTFPreset
 from dosewise.simulate.hrtem import ExitWave, compute_exit_wave, lens_margin_A, oversampling
@@ -285,13 +286,14 @@ def _write_indexed(render: Callable[[Any, int], _Rendered], sample_id: Callable[
 @_no_empty_store_left
 def _simulate_indexed(out: Path, attrs: dict[str, Any], n_images: int, *, sample_id: Callable[[int], str],
                       render: Callable[[Any, int], _Rendered], settings: Any, workers: int, progress: bool,
-                      description: str, chunk: int) -> SimulationReport:
+                      description: str, chunk: int, scheduler: str | None = None) -> SimulationReport:
     """Write samples ``0..n_images-1``, each ``render(settings, i)`` and depending on (seed, i) only,
     into the store at ``out`` (made with ``attrs``, or resumed if made with the same ones).
 
     Samples already complete are skipped; ``workers`` processes render chunks of ``chunk``
-    images (module-level ``render`` and ``sample_id``, so they reach a worker by name). The
-    report lists image indices as its "structures" (each image is its own scene).
+    images (module-level ``render`` and ``sample_id``, so they reach a worker by name), or the
+    dask.distributed cluster at ``scheduler`` does. The report lists image indices as its
+    "structures" (each image is its own scene).
     """
     store = _open_store(out, attrs)
     todo = [i for i in range(n_images) if not store.has(sample_id(i))]
@@ -299,36 +301,66 @@ def _simulate_indexed(out: Path, attrs: dict[str, Any], n_images: int, *, sample
     with _progress(progress) as bar:
         task = bar.add_task(description, total=n_images, completed=len(skipped))
         chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
-        if workers == 1 or len(chunks) <= 1:
+        if scheduler is None and (workers == 1 or len(chunks) <= 1):
             written = 0
             for index in todo:
                 written += _write_indexed(render, sample_id, settings, str(out), [index])
                 bar.advance(task)
         else:
-            written = _run_chunks(functools.partial(_write_indexed, render, sample_id, settings, str(out)),
-                                  chunks, workers, lambda n: bar.advance(task, n))
+            write = functools.partial(_write_indexed, render, sample_id, settings, str(out))
+            written = _run_tasks(write, [(c,) for c in chunks], workers, scheduler,
+                                 lambda i: bar.advance(task, len(chunks[i])))
     return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
                             samples_written=written)
 
 
-def _run_chunks(write: Callable[[list[int]], int], chunks: list[list[int]], workers: int,
-                on_done: Callable[[int], None]) -> int:
-    """One task per chunk on a forkserver/spawn pool (the parent may hold FFT or BLAS threads)."""
+def _run_tasks(task: Callable[..., int], arguments: list[tuple[Any, ...]], workers: int,
+               scheduler: str | None, on_done: Callable[[int], None]) -> int:
+    """``task(*arguments[i])`` for every i, each returning the samples it wrote, and their sum:
+    on a local forkserver/spawn pool of ``workers`` processes (abTEM, FFTW and BLAS are not
+    fork-safe), or on the dask.distributed cluster at ``scheduler`` (its workers must see the
+    store's path). ``on_done(i)`` runs as task i finishes; the first failure cancels the rest."""
+    if scheduler is not None:
+        return _run_on_dask(task, arguments, scheduler, on_done)
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     written = 0
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
+    with ProcessPoolExecutor(max_workers=min(workers, len(arguments)),
                              mp_context=multiprocessing.get_context(method)) as pool:
-        pending = {pool.submit(write, chunk): len(chunk) for chunk in chunks}
-        futures = set(pending)
-        while futures:
-            done, futures = wait(futures, return_when=FIRST_EXCEPTION)
+        index_of = {pool.submit(task, *args): i for i, args in enumerate(arguments)}
+        pending = set(index_of)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
                 if future.exception() is not None:
-                    for other in futures:
+                    for other in pending:
                         other.cancel()
                     raise future.exception()
                 written += future.result()
-                on_done(pending[future])
+                on_done(index_of[future])
+    return written
+
+
+def _run_on_dask(task: Callable[..., int], arguments: list[tuple[Any, ...]], scheduler: str,
+                 on_done: Callable[[int], None]) -> int:
+    """:func:`_run_tasks` on a dask.distributed cluster: one future per task, gathered as they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise MissingExtraError("--scheduler needs dask.distributed: pip install 'dosewise[sim]'") from exc
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InvalidParameterError(f"cannot reach the dask scheduler {scheduler}: {one_line_reason(exc)}") from None
+    with client:
+        index_of = {client.submit(task, *args, pure=False): i for i, args in enumerate(arguments)}
+        written = 0
+        try:
+            for future in as_completed(list(index_of)):
+                written += future.result()
+                on_done(index_of[future])
+        except BaseException:
+            client.cancel(list(index_of))
+            raise
     return written
 
 
@@ -340,6 +372,7 @@ def simulate_hrtem_dataset(
     workers: int = 1,
     progress: bool = True,
     structure_cache: str | Path | None = None,
+    scheduler: str | None = None,
 ) -> SimulationReport:
     """Simulate ``config.n_structures`` x ``config.variants_per_structure`` labelled images into ``out``.
 
@@ -355,9 +388,10 @@ def simulate_hrtem_dataset(
     around the field and cropped to ``size_px`` afterwards, so no image shows the seam of
     the periodic cell or contrast wrapped across it.
 
-    ``workers`` processes simulate one structure each; ``structure_cache``: a folder where
-    exit waves are kept and reused by any dataset of the same structures (other dose range
-    or detector); see :func:`cached_structure`.
+    ``workers`` processes simulate one structure each, or the workers of the dask.distributed
+    cluster at ``scheduler`` do (same samples, image for image; the store's path must be
+    reachable from them); ``structure_cache``: a folder where exit waves are kept and reused by
+    any dataset of the same structures (other dose range or detector); see :func:`cached_structure`.
     """
     _expect(config, HrtemDatasetConfig)
     _check_workers(workers)
@@ -373,35 +407,16 @@ def simulate_hrtem_dataset(
     with _progress(progress) as bar:
         task = bar.add_task("simulating HRTEM", total=n_structures * variants_per_structure,
                             completed=len(skipped) * variants_per_structure)
-        if workers == 1 or len(todo) <= 1:
+        if scheduler is None and (workers == 1 or len(todo) <= 1):
             for s in todo:
                 written += _write_structure(settings, str(out), s, variants_per_structure, cache)
                 bar.advance(task, variants_per_structure)
         else:
-            written = _run_parallel(settings, out, todo, variants_per_structure, workers,
-                                    lambda: bar.advance(task, variants_per_structure), cache)
+            written = _run_tasks(_write_structure,
+                                 [(settings, str(out), s, variants_per_structure, cache) for s in todo],
+                                 workers, scheduler, lambda _: bar.advance(task, variants_per_structure))
     return SimulationReport(path=out, structures_computed=todo, structures_skipped=skipped,
                             samples_written=written)
-
-
-def _run_parallel(config: SimulationConfig, out: Path, todo: list[int], n_variants: int,
-                  workers: int, on_done: Callable[[], None], cache_dir: Path | None = None) -> int:
-    """One task per structure on a spawn/forkserver pool (abTEM and FFTW are not fork-safe)."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    written = 0
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                             mp_context=multiprocessing.get_context(method)) as pool:
-        pending = {pool.submit(_write_structure, config, str(out), s, n_variants, cache_dir) for s in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise future.exception()
-                written += future.result()
-                on_done()
-    return written
 
 
 @_no_empty_store_left

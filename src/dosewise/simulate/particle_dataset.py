@@ -130,6 +130,7 @@ def simulate_particle_dataset(
     *,
     workers: int = 1,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> SimulationReport:
     """Simulate ``config.n_images`` labelled nanoparticle fields into ``out``.
 
@@ -140,11 +141,13 @@ def simulate_particle_dataset(
     ``shape_kinds``, ``particle_kinds`` and ``particle_diameters_px`` (one per label, in
     label order) and every other draw (:func:`~dosewise.simulate.particle_scenes.draw_particle_scene`).
     Images already complete are skipped, so an interrupted run resumes; a store made with
-    other settings is refused; ``workers`` processes render chunks of images.
+    other settings is refused; ``workers`` processes render chunks of images, or the dask.distributed cluster at ``scheduler`` does
+    (same samples; its workers must reach the store's path).
     """
     _expect(config, ParticleDatasetConfig)
     _check_workers(workers)
     settings = ParticleConfig.from_recipe(config)
     return _simulate_indexed(Path(out), {"kind": PARTICLES_KIND, "simulation": settings.attrs()}, config.n_images,
                              sample_id=particle_sample_id, render=render_particle_sample, settings=settings,
-                             workers=workers, progress=progress, description="simulating particles", chunk=CHUNK)
+                             workers=workers, progress=progress, description="simulating particles", chunk=CHUNK,
+                             scheduler=scheduler)

@@ -92,6 +92,7 @@ def simulate_stem_dataset(
     *,
     workers: int = 1,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> SimulationReport:
     """Simulate ``config.n_images`` labelled ADF-STEM images into ``out`` (see :mod:`dosewise.simulate.stem`).
 
@@ -100,11 +101,13 @@ def simulate_stem_dataset(
     as metadata (:class:`~dosewise.config.StemDatasetConfig` lists what is drawn).
     Images already complete in the store are skipped, so an interrupted run resumes;
     the report lists image indices (each image is its own structure). ``workers``
-    processes render chunks of images.
+    processes render chunks of images, or the dask.distributed cluster at ``scheduler`` does
+    (same samples; its workers must reach the store's path).
     """
     _expect(config, StemDatasetConfig)
     _check_workers(workers)
     settings = StemConfig.from_recipe(config)
     return _simulate_indexed(Path(out), {"kind": STEM_KIND, "simulation": settings.attrs()}, config.n_images,
                              sample_id=stem_sample_id, render=render_stem_sample, settings=settings,
-                             workers=workers, progress=progress, description="simulating STEM", chunk=CHUNK)
+                             workers=workers, progress=progress, description="simulating STEM", chunk=CHUNK,
+                             scheduler=scheduler)
