@@ -28,6 +28,7 @@ from dosewise.cli.mtf import fit_mtf
 from dosewise.cli.pretrain import compare_command, finetune_command, pretrain_command
 from dosewise.cli.profile import profile_command
 from dosewise.cli.segment import segment_command
+from dosewise.cli.serve import serve_command
 from dosewise.cli.simulate import dose_series, hrtem, particles, simulate_app, stem
 from dosewise.cli.stream import stream_command
 from dosewise.cli.supersample import (
@@ -83,6 +84,7 @@ app.command("dose-sweep")(user_errors_exit_2(dose_sweep_command))
 app.command("dose-study")(user_errors_exit_2(dose_study_command))
 app.command("export")(user_errors_exit_2(export_command))
 app.command("demo")(user_errors_exit_2(demo))
+app.command("serve")(user_errors_exit_2(serve_command))
 
 simulate_app.command("hrtem")(user_errors_exit_2(hrtem))
 simulate_app.command("dose-series")(user_errors_exit_2(dose_series))

@@ -92,13 +92,15 @@ def run_stream(
     *,
     on_skip: Callable[[str], None] = lambda line: None,
     on_written: Callable[[Path], None] = lambda path: None,
+    report: StreamReport | None = None,
 ) -> StreamReport:
     """Read, denoise and write every item in order; unreadable items are skipped.
 
     Errors while writing (disk full, an output that would overwrite an input)
-    are not the source's fault and stop the stream.
+    are not the source's fault and stop the stream. ``report``: filled as frames are written
+    (a live view reads it while the stream runs).
     """
-    report = StreamReport()
+    report = report if report is not None else StreamReport()
     start = time.perf_counter()
     for item in items:
         began = time.perf_counter()
