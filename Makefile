@@ -15,6 +15,11 @@ $(PY):
 $(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
+	@# the browser of the page's test (Debian's chromium + chromedriver); without them that test skips
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(command -v apt-get >/dev/null && (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1))) || \
+		echo "note: could not install Debian's chromium; the browser test of dosewise serve will skip"
 	touch $(STAMP)
 
 demo: $(STAMP)
