@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dosewise-installed
+DEBIAN_PACKAGES := chromium chromium-driver xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 \
+	libdbus-1-3 libfontconfig1
 
 .PHONY: install demo test test-slow bench clean
 
@@ -15,11 +18,12 @@ $(PY):
 $(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
-	@# the browser of the page's test (Debian's chromium + chromedriver); without them that test skips
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		(command -v apt-get >/dev/null && (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
-		(apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1))) || \
-		echo "note: could not install Debian's chromium; the browser test of dosewise serve will skip"
+	@# Debian packages of two tests: headless chromium for the serve page, an X server with Mesa
+	@# OpenGL and Qt's xcb libraries for napari; without them those tests skip
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v Xvfb >/dev/null || \
+		(command -v apt-get >/dev/null && (DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES) >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES) >/dev/null 2>&1))) || \
+		echo "note: could not install $(DEBIAN_PACKAGES); the browser and napari tests will skip"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -24,7 +24,7 @@ FLOORS: list[set[str]] = [
     {"training", "infer"},
     {"workflows"},
     {"experiments", "serve"},
-    {"cli", "hyperspy"},
+    {"cli", "hyperspy", "napari"},
 ]
 """Bottom to top; keep in step with the table in docs/architecture.md."""
 
