@@ -46,11 +46,15 @@ def test_the_reader_opens_a_real_dm3_with_its_calibration(real_data_dir: Path) -
     assert data.ndim == 2 and meta["units"] == "nm" and 0 < meta["scale"][-1] < 10
 
 
+def _wait(widget: object, qtbot: object, timeout_ms: int = 120_000) -> None:
+    """Until the worker has reported (a fast one may finish before a signal could be awaited)."""
+    assert widget.start() is not None
+    qtbot.waitUntil(lambda: widget.run_button.enabled and not widget.status.value.endswith("..."),
+                    timeout=timeout_ms)
+
+
 def _run(widget: object, qtbot: object) -> None:
-    worker = widget.start()
-    assert worker is not None
-    with qtbot.waitSignal(worker.finished, timeout=120_000):
-        pass
+    _wait(widget, qtbot)
     assert not widget.status.value.startswith("error"), widget.status.value
 
 
@@ -93,8 +97,6 @@ def test_a_wrong_checkpoint_is_one_line_in_the_widget(make_napari_viewer: object
     widget = SegmentWidget(viewer)
     widget.model.value = "checkpoint file..."
     widget.checkpoint.value = tmp_path / "missing.ckpt"
-    worker = widget.start()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
+    _wait(widget, qtbot, 60_000)
     assert widget.status.value.startswith("error: ") and "missing.ckpt" in widget.status.value
     assert "\n" not in widget.status.value
