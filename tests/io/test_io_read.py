@@ -198,3 +198,22 @@ def test_supported_suffixes():
         ".hdf5",
         ".h5",
     } <= set(SUPPORTED_SUFFIXES)
+
+
+FEI_INI = "[User]\nDate=12/06/2026\n[Beam]\nHV=30000\n[Scan]\nPixelWidth={width}\nPixelHeight={height}\n"
+
+
+def test_a_vendor_tiff_without_imagej_tags_gets_its_calibration_from_rosettasciio(tmp_path: Path) -> None:
+    path = tmp_path / "fei.tif"  # FEI/Thermo SEM and Helios write the pixel size in metres, in tag 34682
+    tifffile.imwrite(path, np.random.default_rng(0).random((48, 64)).astype(np.float32),
+                     extratags=[(34682, "s", 0, FEI_INI.format(width=2.5e-10, height=2.5e-10), True)])
+    image = read_image(path)
+    assert image.pixel_size_A == pytest.approx(2.5) and image.metadata["calibration_source"] == "vendor (rosettasciio)"
+
+
+def test_a_vendor_tiff_whose_metadata_has_no_length_is_read_uncalibrated(tmp_path: Path) -> None:
+    path = tmp_path / "fei.tif"
+    tifffile.imwrite(path, np.ones((16, 16), np.float32),
+                     extratags=[(34682, "s", 0, "[User]\nDate=12/06/2026\n", True)])
+    image = read_image(path)
+    assert image.pixel_size_A is None and image.data.shape == (16, 16)

@@ -20,7 +20,7 @@ from PIL import Image
 
 from dosewise.errors import DosewiseError, InputFileError, InvalidImageError, InvalidParameterError
 from dosewise.image import EMImage
-from dosewise.io.calibration import length_to_A, square_pixel_A
+from dosewise.io.calibration import length_to_A, pixel_sizes_from_axes, square_pixel_A
 from dosewise.io.messages import one_line_reason
 from dosewise.io.metadata import jsonable
 from dosewise.io.raw import RawImage
@@ -189,8 +189,14 @@ def _read_tiff(path: Path) -> RawImage:
             axes = first.axes
         is_rgb = first.keyframe.photometric == tifffile.PHOTOMETRIC.RGB
         sizes_yx_A = _imagej_pixel_sizes_A(tif)
+        calibration_source = "imagej" if sizes_yx_A is not None else None
+        if sizes_yx_A is None and VENDOR_TIFF_FLAGS & set(tif.flags):
+            sizes_yx_A = _vendor_tiff_pixel_sizes_A(path)
+            calibration_source = "vendor (rosettasciio)" if sizes_yx_A is not None else None
         pixel_size_A = square_pixel_A(sizes_yx_A)
         metadata = {"tiff_axes": axes, "n_pages": len(tif.pages), "n_series": len(series)}
+        if calibration_source is not None:
+            metadata["calibration_source"] = calibration_source
         if sizes_yx_A is not None:
             metadata["pixel_size_yx_A"] = list(sizes_yx_A)
         if tif.imagej_metadata:
@@ -199,6 +205,23 @@ def _read_tiff(path: Path) -> RawImage:
     if "S" in axes:  # samples of a gray (min-is-black) page are frames, not colours
         data = np.moveaxis(data, axes.index("S"), -1 if is_rgb else 0)
     return RawImage(data, pixel_size_A, metadata, channels_last="S" in axes and is_rgb)
+
+
+VENDOR_TIFF_FLAGS = frozenset({"fei", "sem", "olympus", "sis", "nih", "scn", "philips"})
+"""tifffile's flags of microscope vendors' TIFF metadata (FEI/Thermo, Zeiss SEM, Olympus SIS, ...)
+whose pixel size rosettasciio knows how to read when the file carries no ImageJ calibration."""
+
+
+def _vendor_tiff_pixel_sizes_A(path: Path) -> tuple[float, float] | None:
+    """(y, x) Å/px from a vendor TIFF's own metadata through rosettasciio's TIFF reader; ``None``
+    when it finds no length calibration (a vendor file is still read, uncalibrated)."""
+    try:
+        from rsciio.tiff import file_reader
+
+        axes = file_reader(str(path), lazy=True)[0]["axes"]
+    except Exception:  # rosettasciio cannot make sense of the tags: the image itself is fine
+        return None
+    return pixel_sizes_from_axes(axes) if len(axes) >= 2 else None
 
 
 def _tiff_truncation(path: Path) -> str | None:
