@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from dosewise.config import HrtemDatasetConfig, StemDatasetConfig
-from dosewise.io import DatasetStore
 from dosewise.simulate import simulate_hrtem_dataset
 from dosewise.simulate.stem_dataset import simulate_stem_dataset
-from tests.helpers.cli import assert_one_line_error, invoke
+from tests.helpers.cli import invoke
+from tests.helpers.stores import store_contents
 
 distributed = pytest.importorskip("distributed")
 
@@ -25,13 +25,12 @@ def cluster() -> object:
 
 
 def _same_stores(first: Path, second: Path) -> None:
-    a, b = DatasetStore.open(first), DatasetStore.open(second)
-    assert a.ids() == b.ids() and len(a) > 0
-    for sample_id in a.ids():
-        one, two = a.sample(sample_id), b.sample(sample_id)
-        assert one.names == two.names and one.metadata == two.metadata
-        for name in one.names:
-            np.testing.assert_array_equal(one.array(name), two.array(name))
+    one, two = store_contents(first), store_contents(second)
+    assert one.keys() == two.keys() and one
+    for sample_id, (metadata, arrays) in one.items():
+        assert metadata == two[sample_id][0] and arrays.keys() == two[sample_id][1].keys()
+        for name, array in arrays.items():
+            np.testing.assert_array_equal(array, two[sample_id][1][name])
 
 
 def test_stem_on_a_dask_cluster_matches_the_local_pool(cluster: object, tmp_path: Path) -> None:

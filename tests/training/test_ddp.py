@@ -9,27 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
-from dosewise.io import DatasetStore
+from tests.helpers.discs import write_disc_store
 
 DOSEWISE = Path(sys.executable).parent / "dosewise"
 
 
 @pytest.fixture
 def discs(tmp_path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    size = 40
-    store = DatasetStore.create(tmp_path / "discs.zarr")
-    yy, xx = np.mgrid[:size, :size]
-    for index in range(16):
-        cy, cx = rng.uniform(10, size - 10, size=2)
-        mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= rng.uniform(5, 9) ** 2
-        noisy = rng.poisson(30.0 * np.where(mask, 0.55, 1.0)).astype(np.float32)
-        store.write_sample(f"s{index:06d}_v000", {"noisy": noisy, "mask": mask.astype(np.uint8)}, {})
-    return store.path
+    return write_disc_store(tmp_path / "discs.zarr", n_structures=8, n_variants=2)
 
 
 def _train(tmp_path: Path, store: Path, name: str, **settings: object) -> dict[str, object]:
