@@ -55,6 +55,8 @@ def main() -> None:
     args = parser.parse_args()
     fewshot = _fewshot()
     source = fewshot.SOURCES[args.source]
+    if len(fewshot.tiles(source.split()[0])) < args.k + 1:
+        raise SystemExit(f"{source.name}: too few tiles show the class for k={args.k} (it needs {args.k + 1})")
     runs: dict[tuple[str, int], dict[str, object]] = {}
     for seed in args.seeds:
         for init in ("pretrained", "random"):

@@ -14,7 +14,7 @@ taught the shipped weights):
   more (ArdaGen Pt, ISBI), else the bottom half of the one image (chenlab);
 - every table also shows the Dice of calling every test pixel foreground (the trivial answer);
 - each run fine-tunes for 20 epochs of 32 crops (an epoch is the same work for every k), Adam
-  2e-4, BCE; the weights after epochs 5, 10 and 20 (``--weights best``: the best-so-far
+  (``--lr``, default 2e-4), BCE; the weights after epochs 5, 10 and 20 (``--weights best``: the best-so-far
   checkpoints by the validation tile, as the paper scores them) are scored by Dice (%) on the
   whole test region at threshold 0.5.
 
@@ -88,6 +88,10 @@ SOURCES = {
 """The labelled real sources (../shared/data/real/PROVENANCE.md); class 1 of a colour mask is red."""
 
 
+class TooFewTiles(Exception):
+    """A source whose training half has fewer class-showing tiles than k + 1: that k is left out."""
+
+
 def tiles(pool: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Non-overlapping ``TILE_PX`` tiles of every pool image that show some of the class."""
     out = []
@@ -109,7 +113,7 @@ def write_pairs(folder: Path, pairs: list[tuple[np.ndarray, np.ndarray]]) -> Pat
 
 
 def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epochs: int,
-        snapshots: tuple[int, ...] = SNAPSHOT_EPOCHS, weights: str = "best") -> list[dict[str, object]]:
+        snapshots: tuple[int, ...] = SNAPSHOT_EPOCHS, weights: str = "best", lr: float = 2e-4) -> list[dict[str, object]]:
     """One fine-tuning run and the test Dice at ``snapshots`` epochs of its best-so-far checkpoints
     (``weights="best"``, the paper's tables) or of the weights as they were then (``"current"``:
     a learning curve); each row also holds the seconds per epoch of the epochs trained in this
@@ -118,7 +122,7 @@ def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epo
     candidates = tiles(pool)
     order = np.random.default_rng(seed).permutation(len(candidates))
     if len(candidates) < k + 1:
-        raise SystemExit(f"{source.name}: {len(candidates)} tiles show the class; k={k} needs {k + 1}")
+        raise TooFewTiles(f"{source.name}: {len(candidates)} tiles show the class; k={k} needs {k + 1}")
     run_dir = out / "runs" / source.name / f"k{k}" / f"{init}-{model}" / f"seed{seed}"
     data = run_dir / "data"
     train_dir = write_pairs(data / "train", [candidates[i] for i in order[:k]])
@@ -129,7 +133,7 @@ def run(source: Source, k: int, init: str, model: str, seed: int, out: Path, epo
                              overrides={"epochs": epochs, "batch_size": 8,
                                         "checkpoint_every_n_epochs": 1 if any(e % 5 for e in snapshots) else 5,
                                         "out_dir": str(run_dir), "seed": seed, "device": "auto",
-                                        "data": {"crop_px": TILE_PX}})
+                                        "data": {"crop_px": TILE_PX}, "optimiser": {"lr": lr}})
     last = run_dir / "checkpoints" / "last.ckpt"
     done_before = torch.load(last, map_location="cpu", weights_only=False)["epoch"] + 1 if last.is_file() else 0
     started = time.perf_counter()
@@ -217,6 +221,7 @@ def main() -> None:
     parser.add_argument("--runs", nargs="+", default=["pretrained:hrnet", "random:hrnet"],
                         help="INIT:MODEL pairs (INIT: pretrained, random or a checkpoint)")
     parser.add_argument("--epochs", type=int, default=max(SNAPSHOT_EPOCHS))
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (RESULTS.md: 1e-3 suits 1-4 tiles)")
     parser.add_argument("--weights", choices=["current", "best"], default="current",
                         help="score the weights after each snapshot epoch (default) or the best-so-far checkpoint "
                              "by the one validation tile (the paper's protocol; with one tile it often stays at epoch 1)")
@@ -238,8 +243,12 @@ def main() -> None:
                 for seed in args.seeds:
                     if (name, k, init, model, seed) in done:
                         continue
-                    rows += run(SOURCES[name], k, init, model, seed, args.out, args.epochs,
-                                weights=args.weights)
+                    try:
+                        rows += run(SOURCES[name], k, init, model, seed, args.out, args.epochs,
+                                    weights=args.weights, lr=args.lr)
+                    except TooFewTiles as reason:
+                        print(f"left out: {reason}", flush=True)
+                        continue
                     with open(results, "w", newline="", encoding="utf-8") as file:
                         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
                         writer.writeheader()
