@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import subprocess
 import time
 from pathlib import Path
 
@@ -50,6 +49,8 @@ from dosewise.simulate import (
     simulate_stem_dataset,
 )
 from dosewise.training.pretrain import pretrain
+
+from campaign_tools import commit, pack, unpack
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -115,31 +116,6 @@ def recipe(work: Path, run_dir: Path, minutes: float, model: str) -> PretrainCon
     })
 
 
-def pack(source: Path, target: Path) -> None:
-    """``source`` with its optimiser moments in bfloat16 (committed; weights stay float32)."""
-    checkpoint = torch.load(source, map_location="cpu", weights_only=False)
-    for state in checkpoint.get("optimizer_states", []):
-        for moments in state["state"].values():
-            for key, value in moments.items():
-                if torch.is_tensor(value) and value.is_floating_point() and value.ndim > 0:
-                    moments[key] = value.to(torch.bfloat16)
-    partial = target.with_suffix(".partial")
-    torch.save(checkpoint, partial)
-    partial.replace(target)
-
-
-def unpack(source: Path, target: Path) -> None:
-    """The committed checkpoint back in float32, where Lightning resumes from it."""
-    checkpoint = torch.load(source, map_location="cpu", weights_only=False)
-    for state in checkpoint.get("optimizer_states", []):
-        for moments in state["state"].values():
-            for key, value in moments.items():
-                if torch.is_tensor(value) and value.dtype == torch.bfloat16:
-                    moments[key] = value.float()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(checkpoint, target)
-
-
 def input_l1(run_dir: Path) -> float:
     """The validation L1 of the corrupted input itself, the pretext's do-nothing baseline."""
     from dosewise.training.pretrain import UnlabeledDataModule
@@ -172,16 +148,6 @@ def write_log(campaign: Path, rows: list[dict[str, object]], baseline_l1: float)
     axis.legend(fontsize=8)
     fig.tight_layout()
     save_png(campaign / "curve.png", fig)
-
-
-def commit(campaign: Path, message: str) -> None:
-    """Commit only the campaign folder (other staged work is left alone)."""
-    try:
-        subprocess.run(["git", "add", str(campaign)], cwd=REPO, check=True, capture_output=True)
-        subprocess.run(["git", "commit", "-q", "-m", message, "--", str(campaign)], cwd=REPO, check=True,
-                       capture_output=True)
-    except subprocess.CalledProcessError as error:
-        print(f"commit skipped: {error.stderr.decode(errors='replace').strip()}", flush=True)
 
 
 def main() -> None:
