@@ -56,7 +56,7 @@ class Source:
     name: str
     train_files: tuple[str, ...]
     test_files: tuple[str, ...]
-    class_id: int
+    class_id: int | None
 
     def pairs(self, names: tuple[str, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(image, binary mask) of each file stem ``names`` (``<stem>__image.*``, ``<stem>__mask.*``)."""
@@ -83,9 +83,10 @@ SOURCES = {
     "pt-alumina": Source("pt-alumina", ("np_segmentation/ardagen_Pt-alumina__train_20012_p00",),
                          ("np_segmentation/ardagen_Pt-alumina__train_20004_p01",), 2),
     "isbi-cells": Source("isbi-cells", tuple(f"cellular_em/isbi2012__slice_{i}" for i in (25, 26, 27, 28)),
-                         ("cellular_em/isbi2012__slice_29",), 1),
+                         ("cellular_em/isbi2012__slice_29",), None),  # gray 0/255: 255 = cell interior
 }
-"""The labelled real sources (../shared/data/real/PROVENANCE.md); class 1 of a colour mask is red."""
+"""The labelled real sources (../shared/data/real/PROVENANCE.md); class 1 of a colour mask is red,
+None: every non-zero label of a gray mask."""
 
 
 class TooFewTiles(Exception):
