@@ -8,9 +8,7 @@ the fine-tuning learning rate.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +18,9 @@ from dosewise.metrics import dice
 from dosewise.training import train
 from dosewise.training.finetune import finetune_config
 
-ROOT = Path(__file__).resolve().parents[1]
+import fewshot_real
+
 SCORED_EPOCHS = (2, 4, 5, 10)
-
-
-def _fewshot():
-    spec = importlib.util.spec_from_file_location("fewshot_real", ROOT / "scripts" / "fewshot_real.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fewshot_real"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> None:
@@ -41,21 +32,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=Path("/work/fewshot-lr"))
     args = parser.parse_args()
-    fewshot = _fewshot()
-    source = fewshot.SOURCES[args.source]
+    source = fewshot_real.SOURCES[args.source]
     pool, test = source.split()
-    candidates = fewshot.tiles(pool)
+    candidates = fewshot_real.tiles(pool)
     order = np.random.default_rng(args.seed).permutation(len(candidates))
     run_dir = args.work / f"{source.name}-k{args.k}-{args.init}-{args.lr:g}-s{args.seed}"
     shutil.rmtree(run_dir, ignore_errors=True)
-    train_dir = fewshot.write_pairs(run_dir / "data" / "train", [candidates[i] for i in order[:args.k]])
-    val_dir = fewshot.write_pairs(run_dir / "data" / "val", [candidates[order[args.k]]])
+    train_dir = fewshot_real.write_pairs(run_dir / "data" / "train", [candidates[i] for i in order[:args.k]])
+    val_dir = fewshot_real.write_pairs(run_dir / "data" / "val", [candidates[order[args.k]]])
     config = finetune_config("segment", {"images_dir": train_dir, "masks_dir": train_dir, "val_images_dir": val_dir,
-                                         "val_masks_dir": val_dir, "repeats": fewshot.EPOCH_CROPS // args.k},
+                                         "val_masks_dir": val_dir, "repeats": fewshot_real.EPOCH_CROPS // args.k},
                              init=args.init, model="hrnet",
                              overrides={"epochs": max(SCORED_EPOCHS), "batch_size": 8, "checkpoint_every_n_epochs": 1,
                                         "out_dir": str(run_dir), "seed": args.seed, "device": "cpu",
-                                        "data": {"crop_px": fewshot.TILE_PX}, "optimiser": {"lr": args.lr}})
+                                        "data": {"crop_px": fewshot_real.TILE_PX}, "optimiser": {"lr": args.lr}})
     train(config, progress=False)
     scores = {}
     for epoch in SCORED_EPOCHS:

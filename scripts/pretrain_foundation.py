@@ -50,7 +50,7 @@ from dosewise.simulate import (
 )
 from dosewise.training.pretrain import pretrain
 
-from campaign_tools import commit, pack, unpack
+from campaign_tools import commit, pack, read_log, unpack
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -123,14 +123,6 @@ def input_l1(run_dir: Path) -> float:
     config = PretrainConfig.from_yaml(run_dir / "config.yaml")
     data = UnlabeledDataModule(config).val_set
     return float(np.mean([torch.mean(torch.abs(x - y)).item() for x, y in (data[i] for i in range(len(data)))]))
-
-
-def read_log(campaign: Path) -> list[dict[str, str]]:
-    path = campaign / "log.csv"
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as file:
-        return list(csv.DictReader(file))
 
 
 def write_log(campaign: Path, rows: list[dict[str, object]], baseline_l1: float) -> None:

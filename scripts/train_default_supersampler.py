@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import csv
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -46,6 +45,8 @@ from dosewise.report.style import save_png
 from dosewise.simulate import simulate_stem_dataset
 from dosewise.simulate.particle_fields import particle_field
 from dosewise.training import train_supersampler
+
+from campaign_tools import commit
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_STEM = REPO.parent / "shared" / "data" / "real" / "stem"
@@ -208,16 +209,6 @@ def write_log(campaign: Path, rows: list[dict[str, object]]) -> None:
     right.legend(fontsize=8)
     fig.tight_layout()
     save_png(campaign / "curve.png", fig)
-
-
-def commit(campaign: Path, message: str) -> None:
-    """Commit only the campaign folder (other staged work is left alone); retry later on a lock."""
-    try:
-        subprocess.run(["git", "add", str(campaign)], cwd=REPO, check=True, capture_output=True)
-        subprocess.run(["git", "commit", "-q", "-m", message, "--", str(campaign)], cwd=REPO, check=True,
-                       capture_output=True)
-    except subprocess.CalledProcessError as error:
-        print(f"commit skipped: {error.stderr.decode(errors='replace').strip()}", flush=True)
 
 
 def main() -> None:
