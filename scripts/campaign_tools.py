@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -52,11 +54,18 @@ def write_log(campaign: Path, rows: list[dict[str, object]]) -> None:
         writer.writerows(rows)
 
 
-def commit(campaign: Path, message: str) -> None:
-    """Commit only the campaign folder (other staged work is left alone)."""
+def chunks(stop: float, chunk_minutes: float) -> Iterator[float]:
+    """Training minutes of each chunk until the monotonic clock reaches ``stop`` (none under a minute)."""
+    while (left := (stop - time.monotonic()) / 60) >= 1:
+        yield min(chunk_minutes, left)
+
+
+def commit(campaign: Path, message: str, paths: list[str] | None = None) -> None:
+    """Commit only the campaign folder, or only ``paths`` inside it (other staged work is left alone)."""
+    targets = [str(campaign / path) for path in paths] if paths else [str(campaign)]
     try:
-        subprocess.run(["git", "add", str(campaign)], cwd=REPO, check=True, capture_output=True)
-        subprocess.run(["git", "commit", "-q", "-m", message, "--", str(campaign)], cwd=REPO, check=True,
+        subprocess.run(["git", "add", *targets], cwd=REPO, check=True, capture_output=True)
+        subprocess.run(["git", "commit", "-q", "-m", message, "--", *targets], cwd=REPO, check=True,
                        capture_output=True)
     except subprocess.CalledProcessError as error:
         print(f"commit skipped: {error.stderr.decode(errors='replace').strip()}", flush=True)

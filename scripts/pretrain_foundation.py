@@ -1,14 +1,17 @@
 """Pretrain the encoder dosewise ships for few-shot fine-tuning, in chunks that survive sessions.
 
     nice -n 19 .venv/bin/python scripts/pretrain_foundation.py --hours 2 [--commit]
+    nice -n 19 .venv/bin/python scripts/pretrain_foundation.py --pretext dae --hours 2 [--commit]
     .venv/bin/python scripts/pretrain_foundation.py --hours 0 --ship   # the shipped weights
 
-Kazimi et al. 2024's pretext (Pix2Pix: the generator restores a corrupted crop, LSGAN + 100·L1
-against a conditional PatchGAN) on every kind of image dosewise simulates, plus the real
-micrographs whose licence lets shipped weights learn from them; the generator's weights are
-what ``dosewise finetune --init pretrained`` starts from.
+Two pretexts on every kind of image dosewise simulates, plus the real micrographs whose licence
+lets shipped weights learn from them: ``gan``, Kazimi et al. 2024's Pix2Pix (the generator
+restores a corrupted crop, LSGAN + 100·L1 against a conditional PatchGAN, classic corruption), and
+``dae``, the Kazimi et al. abstract's denoising autoencoder (the generator alone, L1, Poisson noise
+at 1-100 e⁻/px through an MTF 4 detector: the corruption a low-dose micrograph really has). The
+generator's weights are what ``dosewise finetune --init pretrained`` starts from.
 
-Seeded and resumable: the campaign's state is ``campaigns/pretrain-<model>/`` (committed as it
+Seeded and resumable: the campaign's state is ``campaigns/pretrain-<model>[-dae]/`` (committed as it
 goes): ``last.ckpt`` (the run's latest Lightning checkpoint, its Adam moments stored in bfloat16
 to halve the file; restored to float32 on resume), ``log.csv`` (one row per chunk: CPU-minutes,
 epochs, validation L1 of the generator and of the corrupted input itself) and ``curve.png``.
@@ -50,7 +53,7 @@ from dosewise.simulate import (
 )
 from dosewise.training.pretrain import pretrain
 
-from campaign_tools import commit, pack, read_log, unpack
+from campaign_tools import chunks, commit, pack, read_log, unpack
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -101,12 +104,14 @@ def write_real_tiles(folder: Path) -> int:
     return count
 
 
-def recipe(work: Path, run_dir: Path, minutes: float, model: str) -> PretrainConfig:
-    """Kazimi et al. 2024's pretext at a CPU's scale: batch 8 of 128² crops, Adam 2e-4 (β1 0.5),
-    classic corruption (Gaussian noise + blur), a 32-channel PatchGAN."""
+def recipe(work: Path, run_dir: Path, minutes: float, model: str, pretext: str = "gan") -> PretrainConfig:
+    """Either pretext at a CPU's scale: batch 8 of 128² crops, Adam 2e-4 (β1 0.5); ``gan`` with
+    classic corruption (Gaussian noise + blur) and a 32-channel PatchGAN, ``dae`` with Poisson
+    noise."""
     folders = [str(work / "real_mit")] if any((work / "real_mit").glob("*.tif")) else []
     return PretrainConfig.validate_dict({
-        "pretext": "gan",
+        "pretext": pretext,
+        "corruption": {"kind": "poisson" if pretext == "dae" else "classic"},
         "model": {**MODELS[model], "in_channels": 1, "out_channels": 1},
         "data": {"stores": [str(work / n) for n in ("hrtem.zarr", "stem.zarr", "particles.zarr")],
                  "folders": folders, "store_key": "noisy", "crop_px": 128, "val_fraction": 0.03},
@@ -146,6 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=float, required=True, help="training time of this invocation")
     parser.add_argument("--model", choices=list(MODELS), default="hrnet")
+    parser.add_argument("--pretext", choices=["gan", "dae"], default="gan")
     parser.add_argument("--chunk-minutes", type=float, default=60.0, help="minutes between saves and commits (the packed checkpoint is ~18 MB)")
     parser.add_argument("--work", type=Path, default=Path("/work/campaign-pretrain"),
                         help="big files: simulated stores, real tiles, Lightning logs (not committed)")
@@ -154,16 +160,17 @@ def main() -> None:
     parser.add_argument("--ship", action="store_true",
                         help="only write the campaign's generator, slimmed, to src/dosewise/weights/ (no training)")
     args = parser.parse_args()
-    campaign = REPO / "campaigns" / f"pretrain-{args.model}"
+    campaign = REPO / "campaigns" / f"pretrain-{args.model}{'' if args.pretext == 'gan' else '-' + args.pretext}"
     if args.ship:
         work_copy = args.work / "ship" / "last.ckpt"
         unpack(campaign / "last.ckpt", work_copy)
-        print(slim_checkpoint(work_copy, WEIGHTS / f"pretrained-{args.model}.ckpt", keep_prefix="network."), flush=True)
+        print(slim_checkpoint(work_copy, WEIGHTS / f"pretrained-{campaign.name.removeprefix('pretrain-')}.ckpt",
+                              keep_prefix="network."), flush=True)
         return
     torch.set_num_threads(args.threads)
     campaign.mkdir(parents=True, exist_ok=True)
     print("corpus:", prepare(args.work), flush=True)
-    run_dir = args.work / f"run-{args.model}"
+    run_dir = args.work / f"run-{campaign.name.removeprefix('pretrain-')}"
     last = run_dir / "checkpoints" / "last.ckpt"
     if not last.is_file() and (campaign / "last.ckpt").is_file():
         unpack(campaign / "last.ckpt", last)
@@ -171,11 +178,8 @@ def main() -> None:
     done = float(log[-1]["cpu_minutes"]) if log else 0.0
     stop = time.monotonic() + args.hours * 3600
     baseline = float(log[-1]["input_l1"]) if log else float("nan")
-    while time.monotonic() < stop:
-        chunk = min(args.chunk_minutes, (stop - time.monotonic()) / 60)
-        if chunk < 1:
-            break
-        result = pretrain(recipe(args.work, run_dir, done + chunk, args.model), progress=False)
+    for chunk in chunks(stop, args.chunk_minutes):
+        result = pretrain(recipe(args.work, run_dir, done + chunk, args.model, args.pretext), progress=False)
         done += chunk
         pack(result.last_checkpoint, campaign / "last.ckpt")
         if not np.isfinite(baseline):

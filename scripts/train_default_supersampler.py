@@ -46,7 +46,7 @@ from dosewise.simulate import simulate_stem_dataset
 from dosewise.simulate.particle_fields import particle_field
 from dosewise.training import train_supersampler
 
-from campaign_tools import commit
+from campaign_tools import chunks, commit
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_STEM = REPO.parent / "shared" / "data" / "real" / "stem"
@@ -250,10 +250,7 @@ def main() -> None:
     log = read_log(campaign)
     done = float(log[-1]["cpu_minutes"]) if log else 0.0
     stop = time.monotonic() + args.hours * 3600
-    while time.monotonic() < stop:
-        chunk = min(args.chunk_minutes, (stop - time.monotonic()) / 60)
-        if chunk < 1:
-            break
+    for chunk in chunks(stop, args.chunk_minutes):
         result = train_supersampler(recipe(args.work, run_dir, done + chunk, precision=args.precision,
                                            **CORPORA[args.corpus]), progress=False)  # type: ignore[arg-type]
         done += chunk

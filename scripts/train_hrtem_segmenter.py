@@ -14,11 +14,15 @@ ranges), 0.25 Å/px, 256² px, detector preset ``mtf4``, the paper's high traini
 set of several structures, Dice per dose band.
 
 Networks (``MODELS``): the MSD-net (50 layers, dilations drawn in [1, 10], 3x3 kernels on a CPU;
-Adam 1e-3) and Madsen's U-Net (no normalisation layers: diverges at 1e-3 here, so 1e-4).
+Adam 1e-3), Madsen's U-Net as in the paper (no normalisation layers: diverges at 1e-3 here, so 1e-4)
+and the same U-Net with BatchNorm after each convolution (``madsen-unet-bn``), which takes the
+paper's 1e-3. ``--lr`` overrides the rate of a resumed run (a step decay between invocations).
 
-The campaign's state is ``campaigns/hrtem-seg-<model>/`` (committed as it goes): ``last.ckpt``
-(Adam moments in bfloat16), ``log.csv`` (per chunk: training minutes, epochs, validation Dice, the
-held-out Dice per dose band of the best checkpoint) and ``curve.png``.
+The campaign's state is ``campaigns/hrtem-seg-<model>/``: ``log.csv`` (per chunk: training minutes,
+epochs, learning rate, validation Dice, the held-out Dice per dose band of the best checkpoint) and
+``curve.png``, committed after each chunk with ``--commit``, and ``last.ckpt`` (Adam moments in
+bfloat16, ~28 MB), written after each chunk but committed only after the invocation's last one: a
+submission may carry only so many megabytes of checkpoints.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from campaign_tools import REPO, commit, pack, read_log, unpack, write_log
+from campaign_tools import REPO, chunks, commit, pack, read_log, unpack, write_log
 from dosewise.checkpoint import load_model, slim_checkpoint
 from dosewise.config import HrtemDatasetConfig
 from dosewise.config.training import TrainConfig
@@ -52,6 +56,7 @@ MODELS = {
     "msdnet": ({"name": "msdnet", "options": {"depth": 50, "kernel_size": 3, "dilations": "random",
                                               "max_dilation": 10}}, 1e-3),
     "madsen-unet": ({"name": "madsen-unet"}, 1e-4),
+    "madsen-unet-bn": ({"name": "madsen-unet", "options": {"norm": "batch"}}, 1e-3),
 }
 
 
@@ -70,8 +75,8 @@ def prepare(work: Path, structures: int, variants: int, held_out: int, workers: 
     return train_store, test_store
 
 
-def recipe(model: str, store: Path, run_dir: Path, minutes: float, precision: str) -> TrainConfig:
-    network, lr = MODELS[model]
+def recipe(model: str, store: Path, run_dir: Path, minutes: float, precision: str, lr: float) -> TrainConfig:
+    network = MODELS[model][0]
     return TrainConfig.validate_dict({
         "task": "segment", "model": network,
         "data": {"store": str(store), "input": "noisy", "target": "mask", "crop_px": 128, "val_fraction": 0.1},
@@ -118,6 +123,7 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=0.0, help="training time of this invocation")
     parser.add_argument("--chunk-minutes", type=float, default=45.0)
     parser.add_argument("--precision", choices=["32", "bf16-mixed"], default="32")
+    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the model's)")
     parser.add_argument("--work", type=Path, default=Path("/work/campaign-hrtem-seg"))
     parser.add_argument("--structures", type=int, default=TRAIN_STRUCTURES)
     parser.add_argument("--variants", type=int, default=VARIANTS)
@@ -143,17 +149,15 @@ def main() -> None:
         return
     log = read_log(campaign)
     done = float(log[-1]["minutes"]) if log else 0.0
+    lr = args.lr if args.lr is not None else MODELS[args.model][1]
     stop = time.monotonic() + args.hours * 3600
-    while time.monotonic() < stop:
-        chunk = min(args.chunk_minutes, (stop - time.monotonic()) / 60)
-        if chunk < 1:
-            break
-        result = train(recipe(args.model, train_store, run_dir, done + chunk, args.precision), progress=False)
+    for chunk in chunks(stop, args.chunk_minutes):
+        result = train(recipe(args.model, train_store, run_dir, done + chunk, args.precision, lr), progress=False)
         done += chunk
         pack(result.last_checkpoint, campaign / "last.ckpt")
         epoch = torch.load(result.last_checkpoint, map_location="cpu", weights_only=False)["epoch"] + 1
         scores = held_out_dice(result.best_checkpoint or result.last_checkpoint, test_store)
-        row: dict[str, object] = {"chunk": len(log) + 1, "minutes": f"{done:.1f}", "epoch": epoch,
+        row: dict[str, object] = {"chunk": len(log) + 1, "minutes": f"{done:.1f}", "epoch": epoch, "lr": f"{lr:g}",
                                   "val_dice": f"{result.metrics.get('val/dice', float('nan')):.4f}",
                                   **{f"dice_{band}": value for band, value in scores.items()}}
         log.append(row)  # type: ignore[arg-type]
@@ -161,8 +165,10 @@ def main() -> None:
         write_curve(campaign, log)  # type: ignore[arg-type]
         print(row, flush=True)
         if args.commit:
+            last_chunk = (stop - time.monotonic()) / 60 < 1
             commit(campaign, f"HRTEM segmenter campaign ({args.model}): {done:.0f} training minutes, held-out Dice "
-                   + ", ".join(f"{band} {value}" for band, value in scores.items()))
+                   + ", ".join(f"{band} {value}" for band, value in scores.items()),
+                   paths=None if last_chunk else ["log.csv", "curve.png"])
 
 
 if __name__ == "__main__":

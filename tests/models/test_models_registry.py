@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 import yaml
 
 from dosewise.errors import InvalidParameterError
@@ -62,3 +63,20 @@ def test_model_info_reports_size_and_receptive_field() -> None:
     assert info["name"] == "unet-2-84" and info["receptive_field_px"] == 84
     assert info["parameters"] == count_parameters(build_model(ModelConfig(name="unet-2-84", options={"base_width": 4})))
     assert "Sytwu" in info["description"]
+
+
+def test_madsen_unet_batch_norm_keeps_the_paper_layout() -> None:
+    """``norm: batch`` adds a BatchNorm after each of the 5 convolutions of every block and
+    changes nothing else: same receptive field, same convolution shapes (bias dropped)."""
+    plain = build_model(ModelConfig(name="madsen-unet", options={"depth": 2, "base_width": 4}))
+    normed_config = ModelConfig(name="madsen-unet", options={"depth": 2, "base_width": 4, "norm": "batch"})
+    normed = build_model(normed_config)
+    norms = [m for m in normed.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(norms) == 5 * (2 * 2 + 1)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    assert receptive_field_px(normed_config) == receptive_field_px(
+        ModelConfig(name="madsen-unet", options={"depth": 2, "base_width": 4}))
+    conv_shapes = [(m.weight.shape, m.bias is None) for m in normed.modules() if isinstance(m, torch.nn.Conv2d)]
+    plain_shapes = [(m.weight.shape, m.bias is None) for m in plain.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [s for s, _ in conv_shapes] == [s for s, _ in plain_shapes]
+    assert sum(no_bias for _, no_bias in conv_shapes) == len(norms)  # the head keeps its bias

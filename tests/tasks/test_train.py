@@ -43,6 +43,19 @@ def test_resume_refuses_a_different_model(disc_store: Path, tmp_path: Path) -> N
         train(other, progress=False)
 
 
+def test_a_resumed_run_takes_the_configured_learning_rate(disc_store: Path, tmp_path: Path) -> None:
+    """A campaign lowers the learning rate between chunks: the resumed optimiser must not keep
+    the old one (at lr 1e-12 the weights of epoch 2 are those of epoch 1)."""
+    first = train(tiny_train_config(disc_store, tmp_path, epochs=1), progress=False)
+    before = torch.load(first.last_checkpoint, map_location="cpu", weights_only=False)
+    second = train(tiny_train_config(disc_store, tmp_path, epochs=2, optimiser={"lr": 1e-12}), progress=False)
+    after = torch.load(second.last_checkpoint, map_location="cpu", weights_only=False)
+    assert after["epoch"] == before["epoch"] + 1
+    assert after["optimizer_states"][0]["param_groups"][0]["lr"] == 1e-12
+    for name, tensor in before["state_dict"].items():
+        assert torch.allclose(after["state_dict"][name], tensor, rtol=0, atol=1e-8), name
+
+
 @pytest.fixture(scope="module")
 def trained(disc_store: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     out = tmp_path_factory.mktemp("run")

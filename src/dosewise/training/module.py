@@ -45,6 +45,14 @@ def run_record(module: pl.LightningModule, kind: str) -> dict[str, Any]:
     return checkpoint_record(kind, metrics)
 
 
+def apply_configured_lr(module: pl.LightningModule, lr: float) -> None:
+    """The configured learning rate wins over a resumed optimiser's, so a long campaign can
+    lower it between chunks (Lightning restores the old one with the Adam moments)."""
+    for optimiser in module.trainer.optimizers:
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+
+
 class ImageToImageModule(pl.LightningModule):
     """Network + loss + metrics for one :class:`TrainConfig`."""
 
@@ -91,6 +99,9 @@ class ImageToImageModule(pl.LightningModule):
         opt = self.config.optimiser
         return torch.optim.Adam(self.parameters(), lr=opt.lr, betas=opt.betas,
                                 weight_decay=opt.weight_decay)
+
+    def on_train_start(self) -> None:
+        apply_configured_lr(self, self.config.optimiser.lr)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Mark the file as a dosewise checkpoint and record the latest validation metrics."""

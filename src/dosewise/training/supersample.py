@@ -35,7 +35,7 @@ from dosewise.config.supersampling import ReplayConfig, SupersampleConfig
 from dosewise.models.dlss import TwoStageGenerator, build_supersampler
 from dosewise.physics.partial_scan import loss_normaliser_p
 from dosewise.training.alrc import ALRC
-from dosewise.training.module import run_record, seed_epoch
+from dosewise.training.module import apply_configured_lr, run_record, seed_epoch
 from dosewise.training.train import TrainResult, fit
 
 SUPERSAMPLE_MONITOR = ("val/mse", "min")
@@ -177,11 +177,7 @@ class SupersampleModule(pl.LightningModule):
                                 weight_decay=opt.weight_decay)
 
     def on_train_start(self) -> None:
-        """The configured learning rate wins over a resumed optimiser's, so a long campaign can
-        lower it between chunks (Lightning restores the old one with the Adam moments)."""
-        for optimiser in self.trainer.optimizers:
-            for group in optimiser.param_groups:
-                group["lr"] = self.config.optimiser.lr
+        apply_configured_lr(self, self.config.optimiser.lr)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[CHECKPOINT_KEY] = run_record(self, "supersample")
