@@ -74,8 +74,8 @@ def test_the_installed_wheel_denoises_outside_the_checkout(wheel: Path, tmp_path
 
 BLOCKED = """
 import sys
-for name in ("lightning", "segmentation_models_pytorch", "timm", "tensorboard", "abtem", "ase", "dask"):
-    sys.modules[name] = None  # as if the [train] and [sim] extras were not installed
+for name in ("lightning", "segmentation_models_pytorch", "timm", "tensorboard", "abtem", "ase", "dask", "bioimageio"):
+    sys.modules[name] = None  # as if the [train], [sim] and [bmz] extras were not installed
 from dosewise.cli import app
 sys.argv = ["dosewise", *sys.argv[1:]]
 app()
@@ -85,6 +85,8 @@ app()
 @pytest.mark.parametrize(("command", "extra"), [
     (["train", "segment", "--data", "missing.zarr", "--model", "hrnet", "--out", "run"], "train"),
     (["simulate", "hrtem", "--n", "2", "--out", "sim.zarr"], "sim"),
+    (["export", str(ROOT / "src" / "dosewise" / "weights" / "denoise-default.ckpt"), "--onnx", "m.onnx",
+      "--bmz", "m.zip"], "bmz"),
 ])
 def test_a_missing_extra_is_a_one_line_error_naming_it(command: list[str], extra: str, tmp_path: Path) -> None:
     result = run(sys.executable, "-c", BLOCKED, *command, cwd=tmp_path)

@@ -194,7 +194,9 @@ def _image_model(checkpoint: dict[str, Any], path: Path) -> LoadedModel:
         threshold=0.5 if is_pretrained else config.threshold,
         target_scale="stored" if is_pretrained else config.data.target_scale,
         metadata={**_run_metadata(checkpoint, path), "kind": kind,
-                  "global_step": int(checkpoint.get("global_step", 0))},
+                  "global_step": int(checkpoint.get("global_step", 0)),
+                  # started from another checkpoint's weights (``init``): its papers are this one's too
+                  "fine_tuned": isinstance(config, TrainConfig) and config.init is not None},
     )
 
 

@@ -45,6 +45,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "lightning": "train", "segmentation_models_pytorch": "train", "timm": "train", "tensorboard": "train",
     "torchvision": "train", "abtem": "sim", "ase": "sim", "dask": "sim", "distributed": "sim",
     "hyperspy": "hyperspy", "napari": "napari", "starlette": "serve", "uvicorn": "serve", "multipart": "serve",
+    "bioimageio": "bmz",
 }
 """Top-level module -> the extra of ``pyproject.toml`` that installs it; the core (reading,
 physics, inference) needs none of them."""

@@ -138,7 +138,7 @@ def test_an_export_that_does_not_reproduce_the_network_is_refused(
     from dosewise.infer import onnx_backend
 
     # The raw MSD-net's in-place buffer writes are lost by the tracer: the check must see it.
-    monkeypatch.setattr(onnx_backend, "_exportable", lambda network: network)
+    monkeypatch.setattr(onnx_backend, "traceable_copy", lambda network: network)
     network = load_model(restore_checkpoint).network
     with pytest.raises(InvalidParameterError, match="does not reproduce"):
         onnx_backend.export_onnx(network, tmp_path / "broken.onnx", tile_px=32)

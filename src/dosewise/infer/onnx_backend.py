@@ -50,38 +50,59 @@ def export_onnx(
     The network itself is left untouched (a CPU copy is exported). ``source``
     (the checkpoint), ``tile_px`` and ``metadata`` are stored in the model's metadata.
     """
-    import onnx
+    path = onnx_target(path)
+    with atomic_write(path, inputs=[source] if source else ()) as tmp:
+        write_onnx(network, tmp, tile_px=tile_px,
+                   metadata={SOURCE_KEY: str(source) if source else "", **(metadata or {})})
+    return path
 
+
+def onnx_target(path: str | Path) -> Path:
+    """``path`` as an ONNX export's target: a one-line error unless it ends in .onnx in an
+    existing folder, checked before any work."""
     path = Path(path)
     if path.suffix.lower() != ".onnx":
         raise OutputFileError("an ONNX export must end in .onnx", path)
     if path.parent != Path("") and not path.parent.is_dir():
         raise OutputFileError(f"directory {path.parent} does not exist", path)
-    cpu_copy = _exportable(copy.deepcopy(network).float().cpu().eval())
+    return path
+
+
+def write_onnx(network: nn.Module, path: Path, *, tile_px: int,
+               metadata: Mapping[str, str] | None = None) -> OnnxForward:
+    """Write ``network`` as ONNX straight to ``path`` and return the onnxruntime session that
+    was checked against torch on a random tile.
+
+    No temporary of its own: :func:`export_onnx` hands it one, and a BioImage.IO package
+    stages its files in a folder that is thrown away whole. ``tile_px`` and ``metadata``
+    are stored in the model's metadata.
+    """
+    import onnx
+
+    cpu_copy = traceable_copy(network)
     example = torch.randn(1, 1, tile_px, tile_px, generator=torch.Generator().manual_seed(0))
     axes = {0: "batch", 2: "height", 3: "width"}
-    with atomic_write(path, inputs=[source] if source else ()) as tmp:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # tracer warnings about frozen shape branches
-            expected = cpu_copy(example).numpy()
-            torch.onnx.export(
-                cpu_copy,
-                (example,),
-                str(tmp),
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
-                opset_version=OPSET,
-                dynamo=False,
-            )
-        model = onnx.load(str(tmp))
-        stored = {TILE_KEY: str(tile_px), SOURCE_KEY: str(source) if source else "", **(metadata or {})}
-        for key, value in stored.items():
-            entry = model.metadata_props.add()
-            entry.key, entry.value = key, value
-        onnx.save(model, str(tmp))
-        _check_agreement(OnnxForward(tmp)(example.numpy()), expected, type(network).__name__)
-    return path
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about frozen shape branches
+        expected = cpu_copy(example).numpy()
+        torch.onnx.export(
+            cpu_copy,
+            (example,),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    model = onnx.load(str(path))
+    for key, value in {TILE_KEY: str(tile_px), **(metadata or {})}.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(path))
+    session = OnnxForward(path)
+    _check_agreement(session(example.numpy()), expected, type(network).__name__)
+    return session
 
 
 def _check_agreement(actual: np.ndarray, expected: np.ndarray, name: str) -> None:
@@ -118,11 +139,14 @@ class _MSDNetForExport(nn.Module):
         return crop_to(net.head(features), size)
 
 
-def _exportable(network: nn.Module) -> nn.Module:
-    """``network`` in a form the TorchScript exporter traces correctly."""
+def traceable_copy(network: nn.Module) -> nn.Module:
+    """A float32, CPU, eval-mode copy of ``network`` in a form the TorchScript tracer records
+    correctly; ``network`` itself is left untouched. Every exporter traces this copy (ONNX
+    here, TorchScript in a BioImage.IO package), so the formats cannot drift apart."""
     from dosewise.models.msdnet import MSDNet
 
-    return _MSDNetForExport(network) if isinstance(network, MSDNet) else network
+    cpu_copy = copy.deepcopy(network).float().cpu().eval()
+    return _MSDNetForExport(cpu_copy) if isinstance(cpu_copy, MSDNet) else cpu_copy
 
 
 class OnnxForward:

@@ -22,6 +22,8 @@ command                   function
 ``supersample``           :func:`dosewise.workflows.supersample.supersample_files`
 ``evaluate supersample``  :func:`dosewise.workflows.supersample.evaluate_supersamplers`
 ``dose-sweep``            :func:`dosewise.workflows.dose_sweep.dose_sweep_files`
+``export``                :func:`dosewise.workflows.export.export_checkpoint` (``--onnx``),
+                          :func:`dosewise.workflows.bmz.export_bmz` (``--bmz``)
 ========================  =======================================================
 
 Training and experiment commands call :mod:`dosewise.training` and

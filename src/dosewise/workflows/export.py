@@ -4,7 +4,8 @@ Facilities share models as ONNX (onnxruntime, Fiji's DeepImageJ, C++ pipelines a
 microscope). The export is traced at one tile size (what tiled inference feeds), stores the
 checkpoint's normalisation in the ONNX metadata (the consumer must z-score frames as dosewise
 does), and is refused unless onnxruntime reproduces the torch network on a random tile
-(:data:`~dosewise.infer.onnx_backend.AGREEMENT` of the output range).
+(:data:`~dosewise.infer.onnx_backend.AGREEMENT` of the output range). ``--bmz``, the same
+network as a BioImage.IO package, is :mod:`dosewise.workflows.bmz`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import torch
 
 from dosewise.checkpoint import LoadedModel, load_model
 from dosewise.errors import InvalidParameterError
-from dosewise.infer.onnx_backend import OnnxForward, export_onnx
+from dosewise.infer.onnx_backend import SOURCE_KEY, onnx_target, write_onnx
+from dosewise.io import atomic_write
 from dosewise.workflows._output import refuse_existing
 
 
@@ -51,22 +53,36 @@ def export_checkpoint(checkpoint: str | Path, onnx_path: str | Path, *, tile_px:
     """
     checkpoint = Path(checkpoint)
     refuse_existing([Path(onnx_path)], overwrite)
+    target = onnx_target(onnx_path)
+    loaded = exportable_model(checkpoint, tile_px, "ONNX")
+    tile = torch.randn(1, 1, tile_px, tile_px, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = loaded.network(tile).numpy()
+    # the session is checked on the temporary: inside an output group the target appears only at its end
+    with atomic_write(target, inputs=[checkpoint]) as tmp:
+        actual = write_onnx(loaded.network, tmp, tile_px=tile_px,
+                            metadata={SOURCE_KEY: str(checkpoint), **onnx_metadata(loaded)})(tile.numpy())
+    return ExportResult(checkpoint=checkpoint, onnx=target, task=loaded.task, model=loaded.model_config.name,
+                        tile_px=tile_px, max_abs_error=float(np.abs(actual - expected).max()),
+                        output_range=float(np.ptp(expected)))
+
+
+def exportable_model(checkpoint: Path, tile_px: int, target_format: str) -> LoadedModel:
+    """The image model of ``checkpoint``, refused in one line when it is a supersampler (its
+    generator finds the probe lattice from the mask in Python, which a traced graph would
+    freeze) or when ``tile_px`` is too small to trace it at."""
     if tile_px < 16:
         raise InvalidParameterError(f"--tile must be >= 16 px, got {tile_px}")
     loaded = load_model(checkpoint)
     if not isinstance(loaded, LoadedModel):
-        raise InvalidParameterError("supersampling checkpoints cannot be exported to ONNX yet: their generator "
-                                    "finds the probe lattice from the mask in Python, which a traced graph "
-                                    "would freeze; run them with dosewise supersample", checkpoint)
-    path = export_onnx(loaded.network, onnx_path, tile_px=tile_px, source=checkpoint, metadata={
-        # without these a consumer feeds raw counts to a network that expects z-scores
-        "dosewise_task": loaded.task, "dosewise_threshold": str(loaded.threshold),
-        "dosewise_normalisation": json.dumps(loaded.normalisation.model_dump(mode="json"))})
-    tile = torch.randn(1, 1, tile_px, tile_px, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        expected = loaded.network(tile).numpy()
-    actual = OnnxForward(path)(tile.numpy())
-    return ExportResult(checkpoint=checkpoint, onnx=path, task=loaded.task, model=loaded.model_config.name,
-                        tile_px=tile_px, max_abs_error=float(np.abs(actual - expected).max()),
-                        output_range=float(np.ptp(expected)))
+        raise InvalidParameterError(f"supersampling checkpoints cannot be exported to {target_format} yet: their "
+                                    "generator finds the probe lattice from the mask in Python, which a traced "
+                                    "graph would freeze; run them with dosewise supersample", checkpoint)
+    return loaded
 
+
+def onnx_metadata(loaded: LoadedModel) -> dict[str, str]:
+    """What an ONNX consumer must know to feed the network: without it a consumer feeds raw
+    counts to a network that expects z-scores."""
+    return {"dosewise_task": loaded.task, "dosewise_threshold": str(loaded.threshold),
+            "dosewise_normalisation": json.dumps(loaded.normalisation.model_dump(mode="json"))}
