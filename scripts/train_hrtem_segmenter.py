@@ -145,7 +145,8 @@ def main() -> None:
     if args.evaluate or args.ship:
         print(held_out_dice(best if best.is_file() else last, test_store), flush=True)
         if args.ship:
-            print(slim_checkpoint(best, WEIGHTS / "segment-hrtem-au.ckpt", keep_prefix="network."), flush=True)
+            print(slim_checkpoint(best, WEIGHTS / "segment-hrtem-au.ckpt", keep_prefix="network.", half=True),
+                  flush=True)
         return
     log = read_log(campaign)
     done = float(log[-1]["minutes"]) if log else 0.0

@@ -21,7 +21,7 @@ FLOORS: list[set[str]] = [
     {"analysis"},
     {"config", "report"},
     {"checkpoint", "simulate"},
-    {"training", "infer"},
+    {"training", "infer", "shipped"},
     {"workflows"},
     {"experiments", "serve"},
     {"cli", "hyperspy", "napari"},

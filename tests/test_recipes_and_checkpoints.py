@@ -158,3 +158,19 @@ def test_load_model_refuses_a_file_that_is_not_a_checkpoint(tmp_path: Path) -> N
     torch.save({"state_dict": {}}, path)
     with pytest.raises(InputFileError, match="not a dosewise"):
         dosewise.load_model(path)
+
+
+def test_a_half_precision_slim_checkpoint_is_half_the_size_and_predicts_the_same(tmp_path: Path) -> None:
+    """Shipped weights are stored in float16 (``slim_checkpoint(half=True)``); loading casts them
+    back to the float32 network, whose probabilities move by no more than float16 rounding."""
+    from dosewise.checkpoint import slim_checkpoint
+    from tests.helpers.checkpoints import write_segmentation_checkpoint
+
+    source = write_segmentation_checkpoint(tmp_path / "full.ckpt", depth=6, head_seed=3)
+    full, half = slim_checkpoint(source, tmp_path / "a.ckpt"), slim_checkpoint(source, tmp_path / "b.ckpt", half=True)
+    full_state, half_state = read_checkpoint(full)["state_dict"], read_checkpoint(half)["state_dict"]
+    assert {v.dtype for v in half_state.values()} == {torch.float16}
+    assert 2 * sum(v.nbytes for v in half_state.values()) == sum(v.nbytes for v in full_state.values())
+    image = np.random.default_rng(0).poisson(50, (64, 64)).astype(np.float32)
+    a, b = (dosewise.load_model(path).predict(image) for path in (full, half))
+    assert np.ptp(a) > 0.05 and np.abs(a - b).max() < 2e-3

@@ -47,14 +47,18 @@ def packaged_checkpoint(name: str, what: str, hint: str = "pass --model CKPT") -
     return Path(str(resource))
 
 
-def slim_checkpoint(source: str | Path, target: str | Path, *, keep_prefix: str | None = None) -> Path:
+def slim_checkpoint(source: str | Path, target: str | Path, *, keep_prefix: str | None = None,
+                    half: bool = False) -> Path:
     """Write ``source`` without optimiser state and callbacks (a third of the size) to ship it;
     ``keep_prefix`` keeps only those weights (``"network."``: a pretraining run's generator
-    without the discriminator that only the pretext needs)."""
+    without the discriminator that only the pretext needs); ``half`` stores floating tensors as
+    float16 (half the file; loading casts back to the network's float32)."""
     checkpoint = read_checkpoint(source)
     slim = {key: checkpoint[key] for key in SHIPPED_KEYS}
     if keep_prefix is not None:
         slim["state_dict"] = {k: v for k, v in slim["state_dict"].items() if k.startswith(keep_prefix)}
+    if half:
+        slim["state_dict"] = {k: v.half() if v.is_floating_point() else v for k, v in slim["state_dict"].items()}
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(target) as tmp:

@@ -32,8 +32,10 @@ def sweep_table(summaries: list[dict[str, Any]], title: str) -> Table:
 def dose_sweep_command(
     series: Annotated[Path, typer.Argument(help="Dose series: a store from `dosewise simulate dose-series`, "
                                                  "a multi-frame file, or a folder of frames (name order).")],
-    model: Annotated[list[Path], typer.Option(help="Segmentation checkpoint; repeat to compare models.")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).")],
+    model: Annotated[list[Path] | None, typer.Option(
+        help="Segmentation checkpoint or shipped model; repeat to compare models (default: hrtem, the shipped "
+             "HRTEM Au segmenter).")] = None,
     name: Annotated[list[str] | None, typer.Option(help="Label of each --model in tables and figures.")] = None,
     doses: Annotated[str | None, typer.Option(
         help="Frame doses 'd1,d2,...' or a file with one per line (overrides metadata).")] = None,

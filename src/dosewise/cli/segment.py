@@ -16,7 +16,8 @@ def segment_command(
     images: Annotated[list[Path], typer.Argument(help="Micrographs in any readable format (stacks: every frame).")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created if missing).")],
     model: Annotated[Path | None, typer.Option(
-        help="Checkpoint written by `dosewise train segment` (default: the shipped nanoparticle segmenter).")] = None,
+        help="Checkpoint written by `dosewise train segment`, or a shipped model: particles (default: "
+             "nanoparticles in BF-TEM / ADF-STEM) or hrtem (Au particles in HRTEM).")] = None,
     threshold: Annotated[
         float | None, typer.Option(help="Probability threshold (default: the model's, 0.5 unless set).")
     ] = None,

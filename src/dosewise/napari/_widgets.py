@@ -14,8 +14,8 @@ from magicgui.widgets import ComboBox, Container, FileEdit, FloatSlider, Label, 
 from napari.layers import Image
 from napari.qt.threading import thread_worker
 
-from dosewise.checkpoint import packaged_checkpoint
 from dosewise.errors import DosewiseError
+from dosewise.shipped import SHIPPED, shipped_checkpoint
 
 CUSTOM = "checkpoint file..."
 
@@ -30,7 +30,8 @@ class _TaskWidget(Container):
         super().__init__()
         self.viewer = napari_viewer
         self.image = ComboBox(label="image", choices=self._image_layers)
-        self.model = ComboBox(label="model", choices=[self.shipped, CUSTOM], value=self.shipped)
+        names = [m.name for m in SHIPPED.values() if m.task == self.task]
+        self.model = ComboBox(label="model", choices=[*names, CUSTOM], value=self.shipped)
         self.checkpoint = FileEdit(label="checkpoint", mode="r", filter="*.ckpt", visible=False)
         self.run_button = PushButton(text="Run")
         self.status = Label(value="")
@@ -50,7 +51,7 @@ class _TaskWidget(Container):
     def checkpoint_path(self) -> Path:
         if self.model.value == CUSTOM:
             return Path(self.checkpoint.value)
-        return packaged_checkpoint(f"{self.shipped}.ckpt", f"{self.task} model")
+        return shipped_checkpoint(self.model.value, self.task)
 
     def start(self) -> Any:
         """Run on the chosen layer in a worker thread; the result arrives as a new layer."""

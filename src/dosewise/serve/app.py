@@ -33,14 +33,8 @@ from starlette.routing import Route
 from dosewise.errors import DosewiseError, InputFileError
 from dosewise.io import SUPPORTED_SUFFIXES, read_image
 from dosewise.serve.live import LiveSession
-from dosewise.serve.models import (
-    SHIPPED,
-    ModelCache,
-    denoise_array,
-    segment_array,
-    shipped_checkpoint,
-    supersample_array,
-)
+from dosewise.serve.models import ModelCache, denoise_array, segment_array, supersample_array
+from dosewise.shipped import SHIPPED, find_shipped, shipped_checkpoint
 
 
 @dataclass
@@ -135,7 +129,7 @@ def create_app(settings: ServeSettings) -> Starlette:
 
     def model_file(task: str, fields: dict[str, Any]) -> Path:
         name = fields.get("model") or next(m.name for m in SHIPPED.values() if m.task == task)
-        if name in SHIPPED:
+        if name in SHIPPED or find_shipped(name, task) is not None:  # a shipped name of another task: 400
             return shipped_checkpoint(name, task)
         return settings.inside_roots(name)
 

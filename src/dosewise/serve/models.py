@@ -4,30 +4,12 @@ the JSON API (denoise, segment, supersample) on arrays: the same functions the c
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dosewise.errors import InvalidParameterError
-
-
-@dataclass(frozen=True)
-class ShippedModel:
-    """A model the package ships, by the name the page and the API use."""
-
-    name: str
-    task: str
-    checkpoint: str
-
-
-SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
-    ShippedModel("denoise-default", "denoise", "denoise-default.ckpt"),
-    ShippedModel("segment-particles", "segment", "segment-particles.ckpt"),
-    ShippedModel("supersample-default", "supersample", "supersample-default.ckpt"),
-)}
-"""What ``model=`` may name (a checkpoint path is allowed only inside the server's folders)."""
 
 
 class ModelCache:
@@ -61,17 +43,6 @@ class ModelCache:
         from dosewise.infer.supersample import Supersampler
 
         return Supersampler(checkpoint, device=self.device)
-
-
-def shipped_checkpoint(name: str, task: str) -> Path:
-    """The file of shipped model ``name``, which must be a ``task`` model."""
-    from dosewise.checkpoint import packaged_checkpoint
-
-    model = SHIPPED.get(name)
-    if model is None or model.task != task:
-        names = ", ".join(m.name for m in SHIPPED.values() if m.task == task)
-        raise InvalidParameterError(f"unknown {task} model {name!r}; shipped: {names}")
-    return packaged_checkpoint(model.checkpoint, f"{task} model {name}")
 
 
 def denoise_array(denoiser: Any, data: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from dosewise.infer.dose_sweep import sweep_model
 from dosewise.io import atomic_write, output_group
 from dosewise.report.dose_sweep_figure import dose_sweep_figure, overlay_figure
 from dosewise.report.style import save_png
+from dosewise.shipped import resolve_model, shipped_checkpoint
 from dosewise.units import DoseUnit
 from dosewise.workflows._output import check_out_dir, refuse_existing
 
@@ -61,7 +62,7 @@ class DoseSweepResult:
 
 def dose_sweep_files(
     series: str | Path,
-    models: Sequence[str | Path],
+    models: Sequence[str | Path] | None,
     out_dir: str | Path,
     *,
     names: Sequence[str] | None = None,
@@ -78,6 +79,7 @@ def dose_sweep_files(
     """Segmented area (and F1 with true masks) against frame dose for every checkpoint of
     ``models`` on the dose ``series`` (a store from ``dosewise simulate dose-series``, a
     multi-frame file, or a folder of frames in name order); the 50 % and convergence doses.
+    ``models``: checkpoints or shipped names; none: the shipped HRTEM Au segmenter (``hrtem``).
 
     ``doses`` ('d1,d2,...', a file with one per line, or numbers, in ``dose_unit``)
     override the series' metadata. Overlays are drawn of the frames nearest
@@ -85,7 +87,7 @@ def dose_sweep_files(
     a sweep's files already in ``out_dir`` are refused unless ``overwrite``.
     """
     series, out_dir = Path(series), Path(out_dir)
-    models = [Path(m) for m in models]
+    models = [resolve_model(m, "segment") for m in models] if models else [shipped_checkpoint("hrtem", "segment")]
     labels = model_labels(models, names)
     if isinstance(doses, str):
         given = parse_doses(doses) if doses else None

@@ -22,6 +22,7 @@ from dosewise.infer.tiling import required_overlap_px
 from dosewise.io import expand_inputs, processing_record, provenance, read_image, write_image
 from dosewise.models import receptive_field_px
 from dosewise.report.overlay import overlay_png
+from dosewise.shipped import resolve_model
 from dosewise.workflows._batch import FailedInput, run_batch
 from dosewise.workflows._output import Existing, check_out_dir, inputs_to_run
 
@@ -81,6 +82,7 @@ def segment_files(
     ``_particles.csv`` per frame (stacks: ``<stem>_frameNNNN_*``) into ``out_dir``.
 
     ``model`` defaults to the shipped nanoparticle segmenter (bright-field TEM and ADF-STEM);
+    a shipped model may be named (``hrtem``: Au particles in HRTEM, Larsen et al. 2023);
     ``threshold`` defaults to the model's; ``overlap_px`` to enough for the receptive
     field (at most half a tile). ``split_touching``: touching particles are counted one by one
     (watershed on the distance transform) and ``<stem>_labels.tif`` holds their instance labels.
@@ -89,7 +91,7 @@ def segment_files(
     """
     images = expand_inputs(images)
     out_dir = Path(out_dir)
-    model = Path(model) if model is not None else default_segmenter_path()
+    model = resolve_model(model, "segment") if model is not None else default_segmenter_path()
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise InvalidParameterError(f"--threshold must lie in (0, 1), got {threshold}")
     if tile_px < 16:
