@@ -16,7 +16,7 @@ def export_command(
     checkpoint: Annotated[Path, typer.Argument(help="A dosewise checkpoint (segmentation, denoiser, pretraining).")],
     onnx: Annotated[Path | None, typer.Option("--onnx", help="Output .onnx file.")] = None,
     bmz: Annotated[Path | None, typer.Option(
-        "--bmz", help="Output BioImage.IO model package (.zip; needs the [bmz] extra).")] = None,
+        "--bmz", help="Output BioImage.IO model package (.zip; needs the \\[bmz] extra).")] = None,
     tile: Annotated[int, typer.Option(help="Tile size the network is traced at, for both outputs "
                                       "(what tiled inference feeds; the frame size of the package).")] = 256,
     overwrite: OverwriteFlag = False,
