@@ -3,7 +3,8 @@ survive sessions (issue 16, §2).
 
     nice -n 19 .venv/bin/python scripts/train_hrtem_segmenter.py --model msdnet --hours 1 --commit
     .venv/bin/python scripts/train_hrtem_segmenter.py --model msdnet --evaluate    # scores the best
-    .venv/bin/python scripts/train_hrtem_segmenter.py --model msdnet --ship        # weights/segment-hrtem-au.ckpt
+    .venv/bin/python scripts/train_hrtem_segmenter.py --model madsen-unet-bn --ship  # weights/segment-hrtem-au.ckpt
+    .venv/bin/python scripts/train_hrtem_segmenter.py --model msdnet --ship campaigns/hrtem-seg-msdnet/best.ckpt
 
 Data (``prepare``, rebuilt identically anywhere under ``--work``; exit waves cached, so the image
 variants are cheap): Au particles on CeO2 at the paper's Table 1 optics (the simulator's default
@@ -131,7 +132,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--commit", action="store_true", help="git-commit the campaign folder after each chunk")
     parser.add_argument("--evaluate", action="store_true", help="only score the best checkpoint per dose band")
-    parser.add_argument("--ship", action="store_true", help="only write the best checkpoint, slimmed, to the weights")
+    parser.add_argument("--ship", type=Path, nargs="?", const=WEIGHTS / "segment-hrtem-au.ckpt", default=None,
+                        metavar="PATH", help="only write the best checkpoint, slimmed to float16, to PATH "
+                        "(default: the shipped weights/segment-hrtem-au.ckpt)")
     parser.add_argument("--campaigns", type=Path, default=REPO / "campaigns")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -142,11 +145,10 @@ def main() -> None:
     last, best = run_dir / "checkpoints" / "last.ckpt", run_dir / "checkpoints" / "best.ckpt"
     if not last.is_file() and (campaign / "last.ckpt").is_file():
         unpack(campaign / "last.ckpt", last)
-    if args.evaluate or args.ship:
+    if args.evaluate or args.ship is not None:
         print(held_out_dice(best if best.is_file() else last, test_store), flush=True)
-        if args.ship:
-            print(slim_checkpoint(best, WEIGHTS / "segment-hrtem-au.ckpt", keep_prefix="network.", half=True),
-                  flush=True)
+        if args.ship is not None:
+            print(slim_checkpoint(best, args.ship, keep_prefix="network.", half=True), flush=True)
         return
     log = read_log(campaign)
     done = float(log[-1]["minutes"]) if log else 0.0

@@ -25,7 +25,8 @@ def sweep_table(summaries: list[dict[str, Any]], title: str) -> Table:
     for s in summaries:
         f1 = f"{s['mean_f1']:.3f}" if "mean_f1" in s else "-"
         at_first = s["dose_50_e_per_A2"] is not None and s["dose_50_e_per_A2"] <= s["dose_min_e_per_A2"]
-        table.add_row(s["name"], ("≤ " if at_first else "") + format_dose(s["dose_50_e_per_A2"]), format_dose(s["convergence_dose_e_per_A2"]), f1)
+        label = f"{s['name']} ({s['series']})" if "series" in s else s["name"]
+        table.add_row(label, ("≤ " if at_first else "") + format_dose(s["dose_50_e_per_A2"]), format_dose(s["convergence_dose_e_per_A2"]), f1)
     return table
 
 
@@ -71,16 +72,20 @@ def dose_study_command(
         help="Which of the recipe's scales to run (cpu, gpu, ... or auto: gpu when CUDA is available).")] = None,
     out_dir: Annotated[Path | None, typer.Option("-o", "--out", help="Override the recipe's out_dir.")] = None,
     report_dir: Annotated[Path | None, typer.Option(help="Also copy figures and tables here.")] = None,
+    structure_cache: Annotated[Path | None, typer.Option(
+        help="Folder of cached exit waves to use and fill, e.g. a campaign's (/work/campaign-hrtem-seg/exit_waves): "
+             "the same structures are then never simulated twice.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The experiments of Larsen et al. 2023 end to end: simulate, train every run, sweep them on
-    one series, report."""
+    the test series, report."""
     from dosewise.config import DoseStudyConfig
     from dosewise.experiments.dose_study import check_scale, run_study
 
-    config = check_scale(DoseStudyConfig.from_yaml(recipe, {"out_dir": out_dir, "report_dir": report_dir}), scale)
+    config = check_scale(DoseStudyConfig.from_yaml(
+        recipe, {"out_dir": out_dir, "report_dir": report_dir, "structure_cache": structure_cache}), scale)
     result = run_study(config, progress=not as_json)
-    summaries = [s.summary() for s in result.sweeps.values()]
+    summaries = [s.summary() for per_series in result.sweeps.values() for s in per_series]
     if as_json:
         emit_json({"out": str(result.out_dir), "scale": result.scale, "sweeps": summaries,
                    "tables": {k: str(v) for k, v in result.tables.items()},

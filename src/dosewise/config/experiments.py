@@ -3,12 +3,14 @@ comparison (``dosewise compare``) and the dose-limit study (``dosewise dose-stud
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from dosewise.config.base import Recipe, Section
+from dosewise.errors import describe_validation_error
 from dosewise.config.choices import Downstream, Pretext
 from dosewise.config.pretraining import UnlabeledDataConfig
 from dosewise.config.training import OptimiserConfig, RunSettings
@@ -70,12 +72,22 @@ class StudyScale(Section):
     series_frames: int = Field(default=20, ge=2)
     workers: int = Field(default=1, ge=1)
     model_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Run name -> fields that change at this scale, e.g. ``{checkpoint: hrtem}`` to sweep a
+    campaign's network instead of training one in the scale's budget."""
 
     renamed = {"crop_size": "crop_px"}
 
 
 class StudyRun(Section):
-    """One network trained on one simulated training set."""
+    """One network trained on one simulated training set.
+
+    ``checkpoint``: a network trained elsewhere (a campaign's, or a shipped name such as
+    ``hrtem``) that is swept as it is instead of trained; ``model``, dose range and MTF then
+    describe how it was trained. ``init``: training starts from that network's tensors (all
+    but the head), so a study can adapt a long campaign's network to another dose range or
+    detector in minutes instead of training it from scratch for hours.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     model: str
@@ -83,6 +95,14 @@ class StudyRun(Section):
     mtf: str = "mtf4"
     options: dict[str, Any] = Field(default_factory=dict)
     optimiser: OptimiserConfig | None = None  # None: the study's optimiser
+    checkpoint: Path | None = None
+    init: Path | None = None
+
+    @model_validator(mode="after")
+    def _trained_or_init(self) -> StudyRun:
+        if self.checkpoint is not None and self.init is not None:
+            raise ValueError(f"run {self.name!r}: give checkpoint (swept as is) or init (trained from it), not both")
+        return self
 
     renamed = {"lr": "optimiser.lr"}
 
@@ -93,11 +113,16 @@ class StudyRun(Section):
 
 
 class StudySeries(Section):
-    """The common test series: one structure, fixed optics, frame dose rising log-spaced."""
+    """A test series: one structure, fixed optics, frame dose rising log-spaced. Each ``seed``
+    draws another structure and other optics (Larsen et al. 2023, Table 1 ranges)."""
 
     dose_range_e_per_A2: Range = (10.0, 1e4)
     mtf: str = "mtf3"
     seed: int = 1000
+
+    @property
+    def key(self) -> str:
+        return f"{self.mtf}_seed{self.seed}"
 
 
 class StudyFigure(Section):
@@ -131,13 +156,19 @@ class DoseStudyConfig(Recipe):
     band_tolerance: float = Field(default=DEFAULT_BAND_TOLERANCE, gt=0, lt=1)
     device: str = "auto"
     precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"
-    series: StudySeries = Field(default_factory=StudySeries)
+    series: list[StudySeries] = Field(default_factory=lambda: [StudySeries()], min_length=1)
+    structure_cache: Path | None = None  # exit waves; None: out_dir/data/exit_waves (a campaign's may be shared)
     runs: list[StudyRun] = Field(min_length=1)
     figures: list[StudyFigure] = Field(default_factory=list)
     # run name -> what Larsen et al. 2023 reports for it (the table's last column)
     paper_values: dict[str, str] = Field(default_factory=dict)
 
     renamed = {"lr": "optimiser.lr"}
+
+    @field_validator("series", mode="before")
+    @classmethod
+    def _one_or_more_series(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> DoseStudyConfig:
@@ -152,4 +183,21 @@ class DoseStudyConfig(Recipe):
             raise ValueError(f"scale {self.scale!r} is not one of {sorted(self.scales)} (or 'auto')")
         if self.scale == "auto" and not {"cpu", "gpu"} <= set(self.scales):
             raise ValueError("scale 'auto' needs scales named 'cpu' and 'gpu'")
+        for scale_name, scale in self.scales.items():
+            unknown = sorted(set(scale.runs) - set(names))
+            if unknown:
+                raise ValueError(f"scale {scale_name!r} changes unknown runs {unknown}")
+            try:
+                self.runs_at(scale_name)
+            except ValidationError as exc:
+                raise ValueError(f"scale {scale_name!r}: {describe_validation_error(exc)}") from None
+        keys = [s.key for s in self.series]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"test series must differ in seed or MTF, got {keys}")
         return self
+
+    def runs_at(self, scale: str) -> list[StudyRun]:
+        """The runs with the changes of scale ``scale`` applied."""
+        changes = self.scales[scale].runs
+        return [StudyRun.model_validate({**run.model_dump(exclude_unset=True), **changes[run.name]})
+                if run.name in changes else run for run in self.runs]
